@@ -1,0 +1,122 @@
+//! The raw command line, as clap parses it. [`crate::config::Config::from_args`] resolves it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned tables for people (the default).
+    Table,
+    /// The `tokentrail.report/v1` JSON document, for scripts.
+    Json,
+    /// One row per failing token, for spreadsheets.
+    Csv,
+}
+
+/// When to colour the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Which GitLab access tokens are failing, why, since when, and from where.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "tokentrail",
+    version,
+    about = "Which GitLab access tokens are failing, why, since when, and from where.",
+    long_about = "Which GitLab access tokens are failing, why, since when, and from where.\n\n\
+Reads GitLab's api_json.log (and production_json.log) files, live or rotated, plain, gzip or zstd, \
+plain or wrapped by Kubernetes (gitlab-logger, kubectl --timestamps, CRI node files), and counts \
+authentication failures per token and reason (meta.auth_fail_reason, meta.auth_fail_token_id, \
+GitLab 17.2+), per client IP with ban risk, and over time.",
+    after_help = "Examples:\n  \
+tokentrail /var/log/gitlab/gitlab-rails/          every api_json.log* and production_json.log* there\n  \
+tokentrail api_json.log.1.gz --since 2024-05-14   failures from midnight UTC on\n  \
+kubectl logs deploy/gitlab-webservice-default -c webservice | tokentrail -\n  \
+tokentrail --format json logs/ | jq '.tokens[0]'\n\n\
+Exit status: 0 when a failure matched, 1 when none did, 2 when an input could not be read \
+(the report of what could be read is still printed)."
+)]
+pub struct Args {
+    /// Log files, directories (searched for api_json.log* and production_json.log*), or - for
+    /// standard input. Default: standard input when it is not a terminal, else
+    /// /var/log/gitlab/gitlab-rails/.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Only events at or after this time: RFC 3339, YYYY-MM-DD (midnight UTC), or relative to now
+    /// (30m, 2h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only failures with this meta.auth_fail_reason (repeatable; `none` for failures without one):
+    /// token_expired, token_revoked, insufficient_scope, impersonation_disabled.
+    #[arg(long, value_name = "REASON")]
+    pub reason: Vec<String>,
+
+    /// Only this token, as logged in meta.auth_fail_token_id (repeatable): PersonalAccessToken/12.
+    #[arg(long, value_name = "CLASS/ID")]
+    pub token: Vec<String>,
+
+    /// Only this client IP (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Vec<String>,
+
+    /// Rows per table (and, with --format json/csv, keep only the top N tokens and IPs).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Values kept per token for IPs, user agents, routes, users and scopes.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top_values: usize,
+
+    /// The ban rule for ban risk: self-managed (10 failures in 60 s), gitlab-com (300 in 60 s),
+    /// gitlab-com-2024 (30 in 180 s), or N/SECONDS.
+    #[arg(long, value_name = "RULE", default_value = "self-managed")]
+    pub ban_threshold: String,
+
+    /// Timeline bucket: 1m, 5m, 1h, 1d, … (default: chosen from the time span).
+    #[arg(long, value_name = "DURATION")]
+    pub bucket: Option<String>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Parse every line as JSON instead of only the lines the byte prefilter lets through (slower;
+    /// the reference the prefilter is tested against).
+    #[arg(long)]
+    pub full_parse: bool,
+
+    /// Unreadable lines to show, with file and line number.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub examples: usize,
+
+    /// When to use colour in the table.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    /// Bytes per parallel range of a plain file (testing and tuning).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub chunk_size: Option<u64>,
+
+    /// Read buffer size (testing and tuning).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub buffer_size: Option<usize>,
+}

@@ -1,0 +1,168 @@
+//! The resolved configuration: raw [`Args`] checked and turned into typed settings.
+
+use std::path::PathBuf;
+
+use crate::ban::BanThreshold;
+use crate::cli::{Args, ColorWhen, Format};
+use crate::filter::Filter;
+use crate::prefilter::Prefilter;
+use crate::report::ReportOptions;
+use crate::run::ScanOptions;
+use crate::scan::ScanSettings;
+use crate::time::{Millis, parse_date, parse_rfc3339};
+
+/// A command line that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `--since` / `--until` not understood.
+    #[error(
+        "invalid time '{0}' for {1}: use RFC 3339 (2024-05-14T00:00:00Z), a date (2024-05-14) or a relative time (30m, 2h, 7d)"
+    )]
+    Time(String, &'static str),
+    /// `--bucket` not understood.
+    #[error("invalid bucket '{0}': use a duration such as 1m, 5m, 1h or 1d")]
+    Bucket(String),
+    /// `--ban-threshold` not understood.
+    #[error("{0}")]
+    Ban(String),
+    /// `--since` not before `--until`.
+    #[error("--since must be before --until")]
+    EmptyWindow,
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Paths as given (empty: choose a default).
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    pub format: Format,
+    /// Colour choice.
+    pub color: ColorWhen,
+    /// Rows per table.
+    pub rows: usize,
+    /// Unreadable lines to show.
+    pub examples: usize,
+    /// Scanner settings.
+    pub scan: ScanSettings,
+    /// Work splitting.
+    pub options: ScanOptions,
+    /// Report shaping.
+    pub report: ReportOptions,
+}
+
+/// Parses a duration such as `90s`, `30m`, `2h`, `7d` into seconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (num, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = num.parse().ok()?;
+    let scale = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return None,
+    };
+    n.checked_mul(scale).filter(|&s| s > 0)
+}
+
+/// Parses a `--since`/`--until` value relative to `now`.
+pub fn parse_time(text: &str, now: Millis) -> Option<Millis> {
+    let t = text.trim();
+    parse_rfc3339(t.as_bytes())
+        .or_else(|| parse_date(t.as_bytes()))
+        .or_else(|| parse_duration(t).map(|s| now - s as i64 * 1000))
+}
+
+fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
+
+impl Config {
+    /// Checks and resolves the raw arguments.
+    pub fn from_args(args: Args) -> Result<Self, ConfigError> {
+        let now = now_millis();
+        let time = |v: &Option<String>, flag| match v {
+            None => Ok(None),
+            Some(s) => parse_time(s, now)
+                .map(Some)
+                .ok_or_else(|| ConfigError::Time(s.clone(), flag)),
+        };
+        let since = time(&args.since, "--since")?;
+        let until = time(&args.until, "--until")?;
+        if let (Some(s), Some(u)) = (since, until) {
+            if s >= u {
+                return Err(ConfigError::EmptyWindow);
+            }
+        }
+        let bucket_s = match &args.bucket {
+            None => None,
+            Some(b) => Some(parse_duration(b).ok_or_else(|| ConfigError::Bucket(b.clone()))?),
+        };
+        let ban = BanThreshold::parse(&args.ban_threshold).map_err(ConfigError::Ban)?;
+        let filter = Filter {
+            since,
+            until,
+            reasons: args.reason,
+            tokens: args.token,
+            ips: args.ip,
+        };
+        let defaults = ScanOptions::default();
+        let rows = args.top.unwrap_or(10);
+        Ok(Config {
+            paths: args.paths,
+            format: args.format,
+            color: args.color,
+            rows,
+            examples: args.examples,
+            scan: ScanSettings {
+                prefilter: Prefilter::new(),
+                filter,
+                full_parse: args.full_parse,
+                max_examples: args.examples.max(5),
+            },
+            options: ScanOptions {
+                threads: args.threads.unwrap_or(0),
+                chunk_size: args.chunk_size.unwrap_or(defaults.chunk_size).max(1),
+                buffer_size: args.buffer_size.unwrap_or(defaults.buffer_size).max(1),
+            },
+            report: ReportOptions {
+                top: args.top,
+                top_values: args.top_values,
+                ban,
+                bucket_s,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1m"), Some(60));
+        assert_eq!(parse_duration("5m"), Some(300));
+        assert_eq!(parse_duration("2h"), Some(7200));
+        assert_eq!(parse_duration("7d"), Some(604_800));
+        assert_eq!(parse_duration("0m"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("10"), None);
+    }
+
+    #[test]
+    fn times() {
+        let now = 1_000_000_000;
+        assert_eq!(parse_time("30m", now), Some(now - 1_800_000));
+        assert_eq!(
+            parse_time("2024-05-14", now),
+            parse_rfc3339(b"2024-05-14T00:00:00Z")
+        );
+        assert_eq!(parse_time("yesterday", now), None);
+    }
+}

@@ -1,0 +1,416 @@
+//! The report: a scan outcome turned into sorted, rendered-ready values.
+//!
+//! [`Report`] serializes to the `tokentrail.report/v1` JSON contract of `triage_semantics.md` §7
+//! (field names are a contract; additions only). Every renderer reads this one value, so table,
+//! JSON and CSV always agree. Ordering is deterministic: count descending, then key ascending.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ban::{BanThreshold, windows};
+use crate::run::ScanOutcome;
+use crate::summary::{LineCounts, Summary, Tally};
+use crate::time::{Millis, format_rfc3339};
+use crate::token::{cmp_ids, split_token_id};
+
+/// The schema name written into every JSON report.
+pub const SCHEMA: &str = "tokentrail.report/v1";
+
+/// How to shape the report.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Keep only the top N tokens and IPs (`None`: all).
+    pub top: Option<usize>,
+    /// Values kept per nested list (IPs, user agents, … of a token).
+    pub top_values: usize,
+    /// The ban rule for `max_in_window` and `ban_risk`.
+    pub ban: BanThreshold,
+    /// Timeline bucket in seconds (`None`: chosen from the time span).
+    pub bucket_s: Option<u64>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            top: None,
+            top_values: 10,
+            ban: BanThreshold::SELF_MANAGED,
+            bucket_s: None,
+        }
+    }
+}
+
+/// An RFC 3339 time with milliseconds, serialized as a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time(pub Millis);
+
+impl Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_rfc3339(self.0))
+    }
+}
+
+/// One unreadable line of an input.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Example {
+    /// 1-based physical line number in the input.
+    pub line: u64,
+    /// The start of the line.
+    pub text: String,
+}
+
+/// One input's line accounting (`inputs[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct InputEntry {
+    /// The path, or `-`.
+    pub path: String,
+    /// Uncompressed bytes scanned.
+    pub bytes: u64,
+    /// Bytes read from disk for compressed inputs (addition).
+    pub compressed_bytes: Option<u64>,
+    /// `plain`, `gzip` or `zstd` (addition).
+    pub encoding: Option<crate::input::Encoding>,
+    /// Why it was scanned (addition).
+    pub why: String,
+    /// Line accounting.
+    #[serde(flatten)]
+    pub counts: LineCounts,
+    /// Why it could not be fully read.
+    pub error: Option<String>,
+    /// The file got shorter while it was read (addition).
+    pub shrank: bool,
+    /// The first unreadable lines (addition).
+    pub examples: Vec<Example>,
+}
+
+/// A first/last time pair.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TimeRange {
+    /// Earliest failure.
+    pub first: Time,
+    /// Latest failure.
+    pub last: Time,
+}
+
+/// An entry of `reasons`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonCount {
+    /// The reason; `null` for attributed failures without one.
+    pub reason: Option<String>,
+    /// Failures.
+    pub count: u64,
+}
+
+/// A value and how often it was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueCount {
+    /// The value, exactly as logged.
+    pub value: String,
+    /// How often.
+    pub count: u64,
+}
+
+/// One failing token (`tokens[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenEntry {
+    /// `PersonalAccessToken`, `OauthAccessToken`, …
+    pub class: String,
+    /// The database id (text; empty when the logged value had no `/`).
+    pub id: String,
+    /// Failures.
+    pub count: u64,
+    /// First failure with a time.
+    pub first_seen: Option<Time>,
+    /// Last failure with a time.
+    pub last_seen: Option<Time>,
+    /// Failures by reason (`none` when absent).
+    pub reasons: BTreeMap<String, u64>,
+    /// Failures by HTTP status.
+    pub status: BTreeMap<String, u64>,
+    /// Top client IPs.
+    pub ips: Vec<ValueCount>,
+    /// Distinct client IPs.
+    pub distinct_ips: usize,
+    /// Top user agents.
+    pub user_agents: Vec<ValueCount>,
+    /// Distinct user agents.
+    pub distinct_user_agents: usize,
+    /// Top routes.
+    pub routes: Vec<ValueCount>,
+    /// Distinct routes.
+    pub distinct_routes: usize,
+    /// Top users.
+    pub users: Vec<ValueCount>,
+    /// Distinct users.
+    pub distinct_users: usize,
+    /// Top requested scopes.
+    pub requested_scopes: Vec<ValueCount>,
+    /// Distinct requested scopes.
+    pub distinct_requested_scopes: usize,
+    /// `meta.auth_fail_token_type` values (addition).
+    pub token_types: Vec<ValueCount>,
+    /// `meta.auth_fail_auth_header_type` values (addition).
+    pub auth_header_types: Vec<ValueCount>,
+}
+
+/// One client IP (`ips[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct IpEntry {
+    /// The client IP.
+    pub ip: String,
+    /// Failures.
+    pub failures: u64,
+    /// Attributed failures.
+    pub attributed: u64,
+    /// Unattributed failures.
+    pub unattributed: u64,
+    /// First failure.
+    pub first_seen: Option<Time>,
+    /// Last failure.
+    pub last_seen: Option<Time>,
+    /// Most failures inside one ban window.
+    pub max_in_window: u64,
+    /// The ban window, in seconds.
+    pub window_s: u64,
+    /// Whether some window reached the ban threshold.
+    pub ban_risk: bool,
+    /// When the threshold was first reached (addition).
+    pub threshold_reached_at: Option<Time>,
+    /// 403 responses without auth-failure fields from this IP (addition).
+    pub forbidden_other: u64,
+    /// Distinct tokens that failed from this IP (addition).
+    pub distinct_tokens: usize,
+}
+
+/// One timeline bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bucket {
+    /// Start of the bucket.
+    pub start: Time,
+    /// Failures in it.
+    pub failures: u64,
+    /// Failures by reason (`none` when absent).
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+/// Failures over time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    /// Bucket width in seconds.
+    pub bucket_s: u64,
+    /// Dense buckets from the first failure's to the last's.
+    pub buckets: Vec<Bucket>,
+}
+
+/// The whole report (`tokentrail.report/v1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// Per-input accounting.
+    pub inputs: Vec<InputEntry>,
+    /// Accounting over all inputs.
+    pub totals: LineCounts,
+    /// Failures without a usable time (addition).
+    pub untimed_failures: u64,
+    /// Span of failure times.
+    pub time_range: Option<TimeRange>,
+    /// Attributed failures by reason.
+    pub reasons: Vec<ReasonCount>,
+    /// Failing tokens.
+    pub tokens: Vec<TokenEntry>,
+    /// Distinct failing tokens before `--top` (addition).
+    pub distinct_tokens: usize,
+    /// Client IPs with failures.
+    pub ips: Vec<IpEntry>,
+    /// Distinct client IPs with failures before `--top` (addition).
+    pub distinct_ips: usize,
+    /// The ban rule used (addition).
+    pub ban_threshold: BanThreshold,
+    /// Failures over time.
+    pub timeline: Timeline,
+}
+
+fn top_values(t: &Tally, n: usize) -> Vec<ValueCount> {
+    t.sorted()
+        .into_iter()
+        .take(n)
+        .map(|(v, c)| ValueCount {
+            value: v.to_string(),
+            count: c,
+        })
+        .collect()
+}
+
+/// The timeline bucket for a span when none is given: the smallest of 1 m, 5 m, 15 m, 1 h, 6 h and
+/// 1 d that gives at most 120 buckets.
+pub fn auto_bucket(first: Millis, last: Millis) -> u64 {
+    const STEPS: [u64; 6] = [60, 300, 900, 3600, 21_600, 86_400];
+    let span_s = ((last - first).max(0) / 1000) as u64;
+    STEPS
+        .into_iter()
+        .find(|b| span_s / b < 120)
+        .unwrap_or(86_400)
+}
+
+fn timeline(summary: &Summary, requested: Option<u64>) -> Timeline {
+    let Some((first, last)) = summary.seen.0 else {
+        return Timeline {
+            bucket_s: requested.unwrap_or(60),
+            buckets: Vec::new(),
+        };
+    };
+    let mut bucket_s = requested.unwrap_or_else(|| auto_bucket(first, last)).max(1);
+    // Keep a dense timeline printable: at most a million buckets.
+    while ((last - first) / 1000) as u64 / bucket_s > 1_000_000 {
+        bucket_s *= 10;
+    }
+    let width = bucket_s as i64 * 1000;
+    let (lo, hi) = (first.div_euclid(width), last.div_euclid(width));
+    let mut buckets: Vec<Bucket> = (lo..=hi)
+        .map(|b| Bucket {
+            start: Time(b * width),
+            failures: 0,
+            by_reason: BTreeMap::new(),
+        })
+        .collect();
+    for (sec, tally) in &summary.per_second {
+        let b = &mut buckets[((sec * 1000).div_euclid(width) - lo) as usize];
+        for (reason, n) in &tally.0 {
+            b.failures += n;
+            *b.by_reason.entry(reason.to_string()).or_default() += n;
+        }
+    }
+    Timeline { bucket_s, buckets }
+}
+
+impl Report {
+    /// Builds the report of a scan.
+    pub fn build(outcome: &ScanOutcome, opts: &ReportOptions) -> Self {
+        let s = &outcome.summary;
+        let inputs = outcome
+            .inputs
+            .iter()
+            .map(|i| InputEntry {
+                path: i.name.clone(),
+                bytes: i.bytes,
+                compressed_bytes: i.compressed_bytes,
+                encoding: i.encoding,
+                why: i.why.clone(),
+                counts: i.counts,
+                error: i.error.clone(),
+                shrank: i.shrank,
+                examples: i
+                    .examples
+                    .iter()
+                    .map(|b| Example {
+                        line: b.line,
+                        text: b.text.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+
+        let mut reasons: Vec<ReasonCount> = s
+            .reasons
+            .iter()
+            .map(|(r, c)| ReasonCount {
+                reason: r.as_deref().map(String::from),
+                count: *c,
+            })
+            .collect();
+        reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+
+        let n = opts.top_values;
+        let mut tokens: Vec<TokenEntry> = s
+            .tokens
+            .iter()
+            .map(|(text, t)| {
+                let (class, id) = split_token_id(text);
+                TokenEntry {
+                    class: class.to_string(),
+                    id: id.to_string(),
+                    count: t.count,
+                    first_seen: t.seen.0.map(|(a, _)| Time(a)),
+                    last_seen: t.seen.0.map(|(_, b)| Time(b)),
+                    reasons: t
+                        .reasons
+                        .0
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), *v))
+                        .collect(),
+                    status: t.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                    ips: top_values(&t.ips, n),
+                    distinct_ips: t.ips.0.len(),
+                    user_agents: top_values(&t.user_agents, n),
+                    distinct_user_agents: t.user_agents.0.len(),
+                    routes: top_values(&t.routes, n),
+                    distinct_routes: t.routes.0.len(),
+                    users: top_values(&t.users, n),
+                    distinct_users: t.users.0.len(),
+                    requested_scopes: top_values(&t.requested_scopes, n),
+                    distinct_requested_scopes: t.requested_scopes.0.len(),
+                    token_types: top_values(&t.token_types, n),
+                    auth_header_types: top_values(&t.header_types, n),
+                }
+            })
+            .collect();
+        tokens.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.class.cmp(&b.class))
+                .then_with(|| cmp_ids(&a.id, &b.id))
+        });
+        let distinct_tokens = tokens.len();
+
+        let mut ips: Vec<IpEntry> = s
+            .ips
+            .iter()
+            .filter(|(_, ip)| ip.failures > 0)
+            .map(|(addr, ip)| {
+                let mut times = ip.failure_times.clone();
+                times.sort_unstable();
+                let w = windows(&times, &opts.ban);
+                IpEntry {
+                    ip: addr.to_string(),
+                    failures: ip.failures,
+                    attributed: ip.attributed,
+                    unattributed: ip.unattributed,
+                    first_seen: ip.seen.0.map(|(a, _)| Time(a)),
+                    last_seen: ip.seen.0.map(|(_, b)| Time(b)),
+                    max_in_window: w.max_in_window,
+                    window_s: opts.ban.findtime_s,
+                    ban_risk: w.first_crossing.is_some(),
+                    threshold_reached_at: w.first_crossing.map(|(_, t)| Time(t)),
+                    forbidden_other: ip.forbidden_other,
+                    distinct_tokens: ip.tokens.0.keys().filter(|k| &***k != "none").count(),
+                }
+            })
+            .collect();
+        ips.sort_by(|a, b| b.failures.cmp(&a.failures).then_with(|| a.ip.cmp(&b.ip)));
+        let distinct_ips = ips.len();
+        if let Some(top) = opts.top {
+            tokens.truncate(top);
+            ips.truncate(top);
+        }
+
+        Report {
+            schema: SCHEMA,
+            inputs,
+            totals: outcome.totals(),
+            untimed_failures: s.untimed_failures,
+            time_range: s.seen.0.map(|(a, b)| TimeRange {
+                first: Time(a),
+                last: Time(b),
+            }),
+            reasons,
+            tokens,
+            distinct_tokens,
+            ips,
+            distinct_ips,
+            ban_threshold: opts.ban,
+            timeline: timeline(s, opts.bucket_s),
+        }
+    }
+}

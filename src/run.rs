@@ -1,0 +1,500 @@
+//! Running a scan over many inputs in parallel: work units, a rayon fold, one reduce.
+//!
+//! A big plain file is cut into byte ranges scanned in parallel; each range owns the lines that
+//! START inside it, so no line is lost or counted twice. Compressed files and standard input are
+//! streams, one unit each, scanned in parallel with the other units. Plain files are read with
+//! positioned reads, not memory maps: a live log truncated by logrotate's `copytruncate` under a
+//! map would kill the process with SIGBUS, while a short read is just an earlier end.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rayon::prelude::*;
+
+use crate::input::{Counting, Encoding, Input, InputError, Source, open_file};
+use crate::prefix;
+use crate::scan::{BadLine, LineScanner, ScanSettings};
+use crate::summary::{LineCounts, Summary};
+
+/// How the scan is cut into work.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Plain files larger than this are split into ranges of about this size.
+    pub chunk_size: u64,
+    /// Read buffer size per unit.
+    pub buffer_size: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            chunk_size: 32 << 20,
+            buffer_size: 1 << 20,
+        }
+    }
+}
+
+/// What was learned about one input.
+#[derive(Debug, Clone, Default)]
+pub struct InputReport {
+    /// The path, or `-`.
+    pub name: String,
+    /// Why it was scanned.
+    pub why: String,
+    /// Uncompressed bytes scanned.
+    pub bytes: u64,
+    /// Bytes on disk, for compressed files.
+    pub compressed_bytes: Option<u64>,
+    /// Its encoding, once opened.
+    pub encoding: Option<Encoding>,
+    /// Its line accounting.
+    pub counts: LineCounts,
+    /// Why it could not be (fully) read.
+    pub error: Option<String>,
+    /// The first unreadable lines, with 1-based physical line numbers in the input.
+    pub examples: Vec<BadLine>,
+    /// The file got shorter while it was read (e.g. truncated by logrotate).
+    pub shrank: bool,
+}
+
+/// The result of a whole scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOutcome {
+    /// One entry per input, in input order; errors of paths that were never opened come too.
+    pub inputs: Vec<InputReport>,
+    /// The merged failure aggregates.
+    pub summary: Summary,
+}
+
+impl ScanOutcome {
+    /// The accounting over all inputs.
+    pub fn totals(&self) -> LineCounts {
+        let mut t = LineCounts::default();
+        for i in &self.inputs {
+            t.merge(&i.counts);
+        }
+        t
+    }
+
+    /// Whether any input had an error.
+    pub fn has_errors(&self) -> bool {
+        self.inputs.iter().any(|i| i.error.is_some())
+    }
+}
+
+enum Work {
+    Range {
+        file: Arc<File>,
+        start: u64,
+        end: u64,
+        size: u64,
+    },
+    Stream,
+}
+
+struct Unit {
+    input: usize,
+    order: u64,
+    work: Work,
+    weight: u64,
+}
+
+/// The partial report of one unit.
+struct UnitResult {
+    input: usize,
+    order: u64,
+    physical: u64,
+    counts: LineCounts,
+    examples: Vec<BadLine>,
+    bytes: u64,
+    error: Option<InputError>,
+    shrank: bool,
+    encoding: Option<Encoding>,
+    compressed_bytes: Option<u64>,
+}
+
+/// Reads `[start, end)` of a file, aligned to whole lines: it skips the partial line at `start`
+/// (the previous range owns it) and reads past `end` to finish its last line, never past `size`.
+struct RangeReader<'f> {
+    file: &'f File,
+    pos: u64,
+    end: u64,
+    size: u64,
+    done: bool,
+    shrank: bool,
+}
+
+impl<'f> RangeReader<'f> {
+    fn new(file: &'f File, start: u64, end: u64, size: u64) -> io::Result<Self> {
+        let mut r = Self {
+            file,
+            pos: start,
+            end,
+            size,
+            done: false,
+            shrank: false,
+        };
+        if start > 0 {
+            // Find the first line that starts at or after `start`.
+            let mut at = start - 1;
+            let mut block = vec![0u8; 64 << 10];
+            loop {
+                if at >= size {
+                    r.done = true;
+                    break;
+                }
+                let want = block.len().min((size - at) as usize);
+                let n = read_at_full(file, &mut block[..want], at)?;
+                if n == 0 {
+                    r.done = true;
+                    r.shrank = true;
+                    break;
+                }
+                if let Some(i) = memchr::memchr(b'\n', &block[..n]) {
+                    r.pos = at + i as u64 + 1;
+                    break;
+                }
+                at += n as u64;
+            }
+            if r.pos >= end {
+                r.done = true;
+            }
+        }
+        Ok(r)
+    }
+}
+
+fn read_at_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    loop {
+        match file.read_at(buf, at) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+impl Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || self.pos >= self.size || buf.is_empty() {
+            return Ok(0);
+        }
+        let in_range = self.pos < self.end;
+        let limit = if in_range { self.end } else { self.size };
+        let want = buf.len().min((limit - self.pos) as usize);
+        let want = if in_range { want } else { want.min(64 << 10) };
+        let mut n = read_at_full(self.file, &mut buf[..want], self.pos)?;
+        if n == 0 {
+            self.shrank = true;
+            self.done = true;
+            return Ok(0);
+        }
+        if !in_range {
+            // Past our range: only finish the line that started inside it.
+            if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+                n = i + 1;
+                self.done = true;
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Whether the first non-blank line of a file looks like a CRI node log line; such files are
+/// scanned in one piece, so that `P` chunks are always joined.
+fn looks_like_cri(file: &File) -> bool {
+    let mut head = vec![0u8; 64 << 10];
+    let n = read_at_full(file, &mut head, 0).unwrap_or(0);
+    head[..n]
+        .split(|&b| b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .is_some_and(|l| prefix::strip(l).cri.is_some())
+}
+
+fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let Source::File(path) = &input.source else {
+            units.push(Unit {
+                input: i,
+                order: 0,
+                work: Work::Stream,
+                weight: u64::MAX,
+            });
+            continue;
+        };
+        match open_file(path) {
+            Err(source) => {
+                reports[i].error = Some(
+                    InputError::Open {
+                        path: input.name.clone(),
+                        source,
+                    }
+                    .to_string(),
+                )
+            }
+            Ok((file, Some(Encoding::Plain), size)) => {
+                reports[i].encoding = Some(Encoding::Plain);
+                let chunk = opts.chunk_size.max(1);
+                let ranges = if size > chunk && !looks_like_cri(&file) {
+                    size.div_ceil(chunk)
+                } else {
+                    1
+                };
+                let file = Arc::new(file);
+                for r in 0..ranges {
+                    let (start, end) = (
+                        r * chunk,
+                        if r + 1 == ranges {
+                            size
+                        } else {
+                            (r + 1) * chunk
+                        },
+                    );
+                    let work = Work::Range {
+                        file: Arc::clone(&file),
+                        start,
+                        end,
+                        size,
+                    };
+                    units.push(Unit {
+                        input: i,
+                        order: r,
+                        work,
+                        weight: end - start,
+                    });
+                }
+            }
+            Ok((_, encoding, size)) => {
+                reports[i].encoding = encoding;
+                // Compressed files decode at a fraction of plain speed: weigh them up.
+                units.push(Unit {
+                    input: i,
+                    order: 0,
+                    work: Work::Stream,
+                    weight: size.saturating_mul(8),
+                });
+            }
+        }
+    }
+    // Longest work first, so that a big gzip file does not start last.
+    units.sort_by(|a, b| b.weight.cmp(&a.weight));
+    units
+}
+
+fn run_unit(
+    unit: Unit,
+    inputs: &[Input],
+    settings: &ScanSettings,
+    opts: &ScanOptions,
+    summary: &mut Summary,
+) -> UnitResult {
+    let input = &inputs[unit.input];
+    let mut result = UnitResult {
+        input: unit.input,
+        order: unit.order,
+        physical: 0,
+        counts: LineCounts::default(),
+        examples: Vec::new(),
+        bytes: 0,
+        error: None,
+        shrank: false,
+        encoding: None,
+        compressed_bytes: None,
+    };
+    match unit.work {
+        Work::Range {
+            file,
+            start,
+            end,
+            size,
+        } => {
+            let mut scanner = LineScanner::new(settings, start == 0);
+            match RangeReader::new(&file, start, end, size) {
+                Ok(mut reader) => {
+                    let (bytes, err) = scanner.scan_reader(&mut reader, opts.buffer_size, summary);
+                    result.bytes = bytes;
+                    result.shrank = reader.shrank;
+                    result.error = err.map(|source| InputError::Read {
+                        path: input.name.clone(),
+                        offset: start + bytes,
+                        source,
+                    });
+                }
+                Err(source) => {
+                    result.error = Some(InputError::Read {
+                        path: input.name.clone(),
+                        offset: start,
+                        source,
+                    })
+                }
+            }
+            finish(&mut result, scanner);
+        }
+        Work::Stream => {
+            let opened: io::Result<(Box<dyn Read + Send>, Encoding, Option<u64>)> =
+                match &input.source {
+                    Source::Stdin => sniff_stream(Box::new(io::stdin())),
+                    Source::File(path) => open_file(path).and_then(|(f, _, size)| {
+                        let (reader, encoding, _) = sniff_stream(Box::new(f))?;
+                        Ok((reader, encoding, Some(size).filter(|s| *s > 0)))
+                    }),
+                };
+            match opened {
+                Err(source) => {
+                    result.error = Some(InputError::Open {
+                        path: input.name.clone(),
+                        source,
+                    })
+                }
+                Ok((reader, encoding, _size)) => {
+                    result.encoding = Some(encoding);
+                    let mut scanner = LineScanner::new(settings, true);
+                    let counting = Counting::new(reader);
+                    let consumed = Arc::clone(&counting.count);
+                    let (bytes, err) = match encoding {
+                        Encoding::Plain => scanner.scan_reader(counting, opts.buffer_size, summary),
+                        Encoding::Gzip => {
+                            let decoder = flate2::read::MultiGzDecoder::new(
+                                BufReader::with_capacity(128 << 10, counting),
+                            );
+                            scanner.scan_reader(decoder, opts.buffer_size, summary)
+                        }
+                        Encoding::Zstd => match zstd::stream::read::Decoder::new(counting) {
+                            Ok(decoder) => scanner.scan_reader(decoder, opts.buffer_size, summary),
+                            Err(e) => (0, Some(e)),
+                        },
+                    };
+                    result.bytes = bytes;
+                    if encoding != Encoding::Plain {
+                        result.compressed_bytes = Some(consumed.load(Ordering::Relaxed));
+                    }
+                    result.error = err.map(|source| match encoding {
+                        Encoding::Plain => InputError::Read {
+                            path: input.name.clone(),
+                            offset: bytes,
+                            source,
+                        },
+                        _ => InputError::Damaged {
+                            path: input.name.clone(),
+                            encoding,
+                            offset: consumed.load(Ordering::Relaxed),
+                            source,
+                        },
+                    });
+                    finish(&mut result, scanner);
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Peeks at a stream's first bytes to choose its decoder; the peeked bytes are read again.
+fn sniff_stream(
+    inner: Box<dyn Read + Send>,
+) -> io::Result<(Box<dyn Read + Send>, Encoding, Option<u64>)> {
+    let mut head = Vec::with_capacity(4);
+    let mut limited = inner.take(4);
+    limited.read_to_end(&mut head)?;
+    let inner = limited.into_inner();
+    let encoding = Encoding::sniff(&head);
+    Ok((Box::new(io::Cursor::new(head).chain(inner)), encoding, None))
+}
+
+fn finish(result: &mut UnitResult, scanner: LineScanner<'_>) {
+    result.physical = scanner.physical_lines();
+    result.counts = scanner.counts;
+    result.examples = scanner.examples;
+}
+
+/// Scans every input and returns the merged outcome. Inputs that fail keep what was read before
+/// the failure; `errors` from discovery are added as inputs of their own.
+pub fn scan(
+    inputs: &[Input],
+    errors: Vec<InputError>,
+    settings: &ScanSettings,
+    opts: &ScanOptions,
+) -> ScanOutcome {
+    let mut reports: Vec<InputReport> = inputs
+        .iter()
+        .map(|i| InputReport {
+            name: i.name.clone(),
+            why: i.why.clone(),
+            ..InputReport::default()
+        })
+        .collect();
+    let units = plan(inputs, opts, &mut reports);
+    let work = || {
+        units
+            .into_par_iter()
+            .with_max_len(1)
+            .fold(
+                || (Summary::default(), Vec::new()),
+                |(mut summary, mut results), unit| {
+                    results.push(run_unit(unit, inputs, settings, opts, &mut summary));
+                    (summary, results)
+                },
+            )
+            .reduce(
+                || (Summary::default(), Vec::new()),
+                |(mut a, mut ra), (b, rb)| {
+                    a.merge(b);
+                    ra.extend(rb);
+                    (a, ra)
+                },
+            )
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build();
+    let (summary, mut results) = match pool {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    results.sort_by_key(|r| (r.input, r.order));
+    let mut line_base = vec![0u64; inputs.len()];
+    for r in results {
+        let report = &mut reports[r.input];
+        report.counts.merge(&r.counts);
+        report.bytes += r.bytes;
+        report.shrank |= r.shrank;
+        report.encoding = report.encoding.or(r.encoding);
+        report.compressed_bytes = report.compressed_bytes.or(r.compressed_bytes);
+        let base = line_base[r.input];
+        report.examples.extend(r.examples.into_iter().map(|mut b| {
+            b.line += base;
+            b
+        }));
+        line_base[r.input] += r.physical;
+        if report.error.is_none() {
+            report.error = r.error.map(|e| e.to_string());
+        }
+    }
+    for report in &mut reports {
+        report.examples.truncate(settings.max_examples);
+    }
+    for e in errors {
+        let name = match &e {
+            InputError::Open { path, .. }
+            | InputError::NoLogs { path }
+            | InputError::Read { path, .. }
+            | InputError::Damaged { path, .. } => path.clone(),
+        };
+        reports.push(InputReport {
+            name,
+            error: Some(e.to_string()),
+            ..InputReport::default()
+        });
+    }
+    ScanOutcome {
+        inputs: reports,
+        summary,
+    }
+}

@@ -1,0 +1,299 @@
+//! The line scanner: bytes in, [`LineCounts`] and [`Summary`] out.
+//!
+//! This is the one place where lines are cut (at `\n`, dropping one trailing `\r`), a leading UTF-8
+//! byte-order mark is dropped, container prefixes are stripped and CRI partial chunks are joined.
+//! Each line is then blank, non_json, skipped (the prefilter proved it irrelevant) or decoded and
+//! counted. The scanner takes byte buffers or a reader; it never opens paths and never prints.
+
+use std::io::{self, Read};
+
+use crate::event::Event;
+use crate::filter::Filter;
+use crate::prefilter::{Cursor, Prefilter};
+use crate::prefix::{self, Stream};
+use crate::summary::{LineCounts, Summary};
+use crate::time::Millis;
+
+/// What every scanner of one run shares.
+#[derive(Debug, Clone, Default)]
+pub struct ScanSettings {
+    /// The byte prefilter.
+    pub prefilter: Prefilter,
+    /// Which events to keep.
+    pub filter: Filter,
+    /// Parse every line (no prefilter): the differential reference.
+    pub full_parse: bool,
+    /// How many unreadable lines to keep as examples per scanned unit.
+    pub max_examples: usize,
+}
+
+/// An unreadable line kept as an example, with its physical line number (1-based) in its unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// 1-based physical line number within the scanned unit.
+    pub line: u64,
+    /// The start of the line (at most [`EXAMPLE_BYTES`] bytes), lossily decoded.
+    pub text: String,
+}
+
+/// How many bytes of an unreadable line are kept.
+pub const EXAMPLE_BYTES: usize = 240;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A CRI line being assembled from `P` chunks.
+#[derive(Debug, Default)]
+struct Partial {
+    bytes: Vec<u8>,
+    first_line: u64,
+    time: Option<Millis>,
+    active: bool,
+}
+
+/// Scans the lines of one unit (a file, a range of a file, a stream) in order.
+#[derive(Debug)]
+pub struct LineScanner<'s> {
+    settings: &'s ScanSettings,
+    /// Physical lines seen so far.
+    physical: u64,
+    at_start: bool,
+    partials: [Partial; 2],
+    /// Line accounting of this unit.
+    pub counts: LineCounts,
+    /// The first unreadable lines.
+    pub examples: Vec<BadLine>,
+    /// Whether a CRI `P` chunk was seen.
+    pub saw_partial: bool,
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c'))
+}
+
+fn trim_json_space(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Where the candidate test for a line comes from.
+enum Candidate<'c, 'b> {
+    /// The line lies at `start..end` of the buffer the cursor searches.
+    Cursor(&'c mut Cursor<'b>, usize, usize),
+    /// Test the content on its own (joined CRI lines).
+    Alone,
+}
+
+impl<'s> LineScanner<'s> {
+    /// A scanner for a unit; `at_file_start` tells whether its first byte is the start of a file
+    /// (where a byte-order mark may stand).
+    pub fn new(settings: &'s ScanSettings, at_file_start: bool) -> Self {
+        Self {
+            settings,
+            physical: 0,
+            at_start: at_file_start,
+            partials: Default::default(),
+            counts: LineCounts::default(),
+            examples: Vec::new(),
+            saw_partial: false,
+        }
+    }
+
+    /// Physical lines seen so far (CRI chunks count one each).
+    pub fn physical_lines(&self) -> u64 {
+        self.physical
+    }
+
+    /// Scans every complete line of `buf` and returns how many bytes were consumed. With `eof`, a
+    /// final line without `\n` is scanned too and everything is consumed.
+    pub fn scan_buffer(&mut self, buf: &[u8], eof: bool, summary: &mut Summary) -> usize {
+        let prefilter = &self.settings.prefilter;
+        let mut cursor = prefilter.cursor(buf);
+        let mut pos = 0;
+        while pos < buf.len() {
+            let end = match memchr::memchr(b'\n', &buf[pos..]) {
+                Some(i) => pos + i,
+                None if eof => buf.len(),
+                None => break,
+            };
+            self.physical_line(buf, pos, end, &mut cursor, summary);
+            pos = end + 1;
+        }
+        pos.min(buf.len())
+    }
+
+    fn physical_line(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        cursor: &mut Cursor<'_>,
+        summary: &mut Summary,
+    ) {
+        self.physical += 1;
+        let mut line = &buf[start..end];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        if std::mem::take(&mut self.at_start) && line.starts_with(BOM) {
+            line = &line[BOM.len()..];
+        }
+        if is_blank(line) {
+            self.counts.lines += 1;
+            self.counts.blank += 1;
+            return;
+        }
+        let stripped = prefix::strip(line);
+        if let Some(tag) = stripped.cri {
+            let index = match tag.stream {
+                Stream::Stdout => 0,
+                Stream::Stderr => 1,
+            };
+            let slot = &mut self.partials[index];
+            if tag.partial {
+                self.saw_partial = true;
+                if !slot.active {
+                    slot.active = true;
+                    slot.first_line = self.physical;
+                    slot.time = stripped.time;
+                }
+                slot.bytes.extend_from_slice(stripped.content);
+                return;
+            }
+            if slot.active {
+                let mut joined = std::mem::take(&mut slot.bytes);
+                joined.extend_from_slice(stripped.content);
+                slot.active = false;
+                let (line_no, time) = (slot.first_line, slot.time);
+                self.logical_line(&joined, time, line_no, Candidate::Alone, summary);
+                // Keep the allocation for the next long line of this stream.
+                joined.clear();
+                self.partials[index].bytes = joined;
+                return;
+            }
+        }
+        // The content is a sub-slice of `buf`: its offset is what the cursor needs.
+        let content_off = stripped.content.as_ptr() as usize - buf.as_ptr() as usize;
+        let candidate =
+            Candidate::Cursor(cursor, content_off, content_off + stripped.content.len());
+        self.logical_line(
+            stripped.content,
+            stripped.time,
+            self.physical,
+            candidate,
+            summary,
+        );
+    }
+
+    fn logical_line(
+        &mut self,
+        content: &[u8],
+        time: Option<Millis>,
+        line_no: u64,
+        candidate: Candidate<'_, '_>,
+        summary: &mut Summary,
+    ) {
+        self.counts.lines += 1;
+        let object = trim_json_space(content);
+        if !(object.len() >= 2 && object[0] == b'{' && object[object.len() - 1] == b'}') {
+            self.non_json(line_no, content);
+            return;
+        }
+        if !self.settings.full_parse {
+            let is_candidate = match candidate {
+                Candidate::Cursor(cursor, start, end) => cursor.is_candidate(start, end),
+                Candidate::Alone => self.settings.prefilter.is_candidate(content),
+            };
+            if !is_candidate {
+                self.counts.skipped += 1;
+                return;
+            }
+        }
+        match Event::parse(object) {
+            Ok(event) => summary.record(&event, time, &self.settings.filter, &mut self.counts),
+            Err(_) => self.non_json(line_no, content),
+        }
+    }
+
+    fn non_json(&mut self, line: u64, content: &[u8]) {
+        self.counts.non_json += 1;
+        if self.examples.len() < self.settings.max_examples {
+            let cut = &content[..content.len().min(EXAMPLE_BYTES)];
+            self.examples.push(BadLine {
+                line,
+                text: String::from_utf8_lossy(cut).into_owned(),
+            });
+        }
+    }
+
+    /// Ends the unit: a `P` chunk never finished by an `F` chunk is a line of its own (usually a
+    /// line cut short, so non_json).
+    pub fn finish(&mut self, summary: &mut Summary) {
+        for i in 0..self.partials.len() {
+            if self.partials[i].active {
+                let slot = std::mem::take(&mut self.partials[i]);
+                self.logical_line(
+                    &slot.bytes,
+                    slot.time,
+                    slot.first_line,
+                    Candidate::Alone,
+                    summary,
+                );
+            }
+        }
+    }
+
+    /// Scans everything `reader` yields, with a read buffer of `buffer_size` bytes that grows only
+    /// for a line longer than it. Returns the bytes read; on a read error, what was read before it
+    /// is scanned and counted, and the error is returned with the byte count.
+    pub fn scan_reader<R: Read>(
+        &mut self,
+        mut reader: R,
+        buffer_size: usize,
+        summary: &mut Summary,
+    ) -> (u64, Option<io::Error>) {
+        let mut buf = vec![0u8; buffer_size.max(1)];
+        let (mut filled, mut searched, mut total) = (0usize, 0usize, 0u64);
+        let mut failure = None;
+        loop {
+            if filled == buf.len() {
+                let grown = buf.len() * 2;
+                buf.resize(grown, 0);
+            }
+            let n = match reader.read(&mut buf[filled..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    failure = Some(e);
+                    0
+                }
+            };
+            total += n as u64;
+            let eof = n == 0;
+            let new = &buf[searched..filled + n];
+            filled += n;
+            if !eof && memchr::memchr(b'\n', new).is_none() {
+                searched = filled;
+                continue;
+            }
+            let used = self.scan_buffer(&buf[..filled], eof, summary);
+            buf.copy_within(used..filled, 0);
+            filled -= used;
+            searched = filled;
+            if eof {
+                break;
+            }
+            if filled < buf.len() / 4 && buf.len() > buffer_size.max(1) * 4 {
+                buf.truncate(buffer_size.max(1).max(filled * 2));
+                buf.shrink_to_fit();
+            }
+        }
+        self.finish(summary);
+        (total, failure)
+    }
+}

@@ -1,0 +1,530 @@
+//! Mergeable counts: what one thread learns from the lines it scanned.
+//!
+//! [`LineCounts`] is the line accounting of `triage_semantics.md` §6; [`Summary`] holds the failure
+//! aggregates (reasons, tokens, IPs, per-second timeline). Both are plain values with `merge`, so a
+//! parallel scan is a fold and a reduce. Sorting, top-N and rendering happen later, in `report`.
+
+use std::collections::HashMap;
+
+use crate::event::{Component, Event};
+use crate::filter::Filter;
+use crate::time::{Millis, parse_rfc3339};
+
+/// The line accounting of one input (or of all inputs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LineCounts {
+    /// Logical lines (CRI partial chunks joined count once).
+    pub lines: u64,
+    /// Empty or whitespace-only lines.
+    pub blank: u64,
+    /// Lines that are not one JSON object.
+    pub non_json: u64,
+    /// JSON-looking lines the prefilter proved irrelevant, never parsed.
+    pub skipped: u64,
+    /// Wrapped lines of another gitlab-logger subcomponent.
+    pub other_component: u64,
+    /// JSON objects that are not requests.
+    pub other_json: u64,
+    /// Request lines.
+    pub requests: u64,
+    /// Auth failures (after filters).
+    pub failures: u64,
+    /// Failures with `meta.auth_fail_reason` or `meta.auth_fail_token_id`.
+    pub attributed: u64,
+    /// Failures without either.
+    pub unattributed: u64,
+    /// Successful requests that carry auth-failure fields.
+    pub probes: u64,
+    /// 403 responses without `meta.auth_fail_reason`.
+    pub forbidden_other: u64,
+    /// Requests that are none of the above.
+    pub other_requests: u64,
+    /// Failures, probes and forbidden requests removed by a filter.
+    pub filtered_out: u64,
+}
+
+impl LineCounts {
+    /// Adds another set of counts to this one.
+    pub fn merge(&mut self, o: &LineCounts) {
+        self.lines += o.lines;
+        self.blank += o.blank;
+        self.non_json += o.non_json;
+        self.skipped += o.skipped;
+        self.other_component += o.other_component;
+        self.other_json += o.other_json;
+        self.requests += o.requests;
+        self.failures += o.failures;
+        self.attributed += o.attributed;
+        self.unattributed += o.unattributed;
+        self.probes += o.probes;
+        self.forbidden_other += o.forbidden_other;
+        self.other_requests += o.other_requests;
+        self.filtered_out += o.filtered_out;
+    }
+
+    /// Whether `lines = blank + non_json + skipped + other_component + other_json + requests`,
+    /// `requests = failures + probes + forbidden_other + other_requests + filtered_out` and
+    /// `failures = attributed + unattributed`.
+    pub fn is_balanced(&self) -> bool {
+        self.lines
+            == self.blank
+                + self.non_json
+                + self.skipped
+                + self.other_component
+                + self.other_json
+                + self.requests
+            && self.requests
+                == self.failures
+                    + self.probes
+                    + self.forbidden_other
+                    + self.other_requests
+                    + self.filtered_out
+            && self.failures == self.attributed + self.unattributed
+    }
+}
+
+/// Counts of distinct text values (user agents, routes, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally(pub HashMap<Box<str>, u64>);
+
+impl Tally {
+    /// Counts one more `value`.
+    pub fn add(&mut self, value: &str) {
+        self.add_n(value, 1);
+    }
+
+    fn add_n(&mut self, value: &str, n: u64) {
+        match self.0.get_mut(value) {
+            Some(c) => *c += n,
+            None => {
+                self.0.insert(value.into(), n);
+            }
+        }
+    }
+
+    /// Adds another tally to this one.
+    pub fn merge(&mut self, o: Tally) {
+        if self.0.is_empty() {
+            self.0 = o.0;
+            return;
+        }
+        for (k, n) in o.0 {
+            *self.0.entry(k).or_default() += n;
+        }
+    }
+
+    /// `(value, count)` sorted by count descending, then value.
+    pub fn sorted(&self) -> Vec<(&str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.0.iter().map(|(k, n)| (&**k, *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        v
+    }
+
+    /// The most frequent value.
+    pub fn top(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(k, _)| &**k)
+    }
+}
+
+/// Earliest and latest time seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span(pub Option<(Millis, Millis)>);
+
+impl Span {
+    /// Widens the span to include `t`.
+    pub fn add(&mut self, t: Millis) {
+        self.0 = Some(match self.0 {
+            Some((a, b)) => (a.min(t), b.max(t)),
+            None => (t, t),
+        });
+    }
+
+    /// Widens the span to include another.
+    pub fn merge(&mut self, o: Span) {
+        if let Some((a, b)) = o.0 {
+            self.add(a);
+            self.add(b);
+        }
+    }
+}
+
+/// Everything known about one failing token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenStats {
+    /// Failures.
+    pub count: u64,
+    /// First and last failure time.
+    pub seen: Span,
+    /// Failures by reason (`none` when absent).
+    pub reasons: Tally,
+    /// Failures by HTTP status.
+    pub status: HashMap<i64, u64>,
+    /// Client IPs.
+    pub ips: Tally,
+    /// User agents.
+    pub user_agents: Tally,
+    /// Routes (or paths).
+    pub routes: Tally,
+    /// Users (`meta.user`, else `username`).
+    pub users: Tally,
+    /// `meta.auth_fail_requested_scopes`.
+    pub requested_scopes: Tally,
+    /// `meta.auth_fail_token_type`.
+    pub token_types: Tally,
+    /// `meta.auth_fail_auth_header_type`.
+    pub header_types: Tally,
+}
+
+impl TokenStats {
+    fn merge(&mut self, o: TokenStats) {
+        self.count += o.count;
+        self.seen.merge(o.seen);
+        self.reasons.merge(o.reasons);
+        for (k, n) in o.status {
+            *self.status.entry(k).or_default() += n;
+        }
+        self.ips.merge(o.ips);
+        self.user_agents.merge(o.user_agents);
+        self.routes.merge(o.routes);
+        self.users.merge(o.users);
+        self.requested_scopes.merge(o.requested_scopes);
+        self.token_types.merge(o.token_types);
+        self.header_types.merge(o.header_types);
+    }
+}
+
+/// Everything known about one client IP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpStats {
+    /// Failures from this IP.
+    pub failures: u64,
+    /// Attributed failures.
+    pub attributed: u64,
+    /// Unattributed failures.
+    pub unattributed: u64,
+    /// First and last failure time.
+    pub seen: Span,
+    /// Every failure time, for the ban windows (unsorted until the report).
+    pub failure_times: Vec<Millis>,
+    /// Forbidden responses without auth-failure fields (a ban, among other causes).
+    pub forbidden_other: u64,
+    /// First and last forbidden_other time.
+    pub forbidden_seen: Span,
+    /// Tokens that failed from this IP.
+    pub tokens: Tally,
+    /// User agents of failures from this IP.
+    pub user_agents: Tally,
+}
+
+impl IpStats {
+    fn merge(&mut self, mut o: IpStats) {
+        self.failures += o.failures;
+        self.attributed += o.attributed;
+        self.unattributed += o.unattributed;
+        self.seen.merge(o.seen);
+        self.failure_times.append(&mut o.failure_times);
+        self.forbidden_other += o.forbidden_other;
+        self.forbidden_seen.merge(o.forbidden_seen);
+        self.tokens.merge(o.tokens);
+        self.user_agents.merge(o.user_agents);
+    }
+}
+
+/// What a request line is (`triage_semantics.md` §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A wrapped line of another subcomponent.
+    OtherComponent,
+    /// A JSON object that is not a request.
+    OtherJson,
+    /// A 401, or a 403 with `meta.auth_fail_reason`.
+    Failure,
+    /// A successful request carrying `meta.auth_fail_reason`.
+    Probe,
+    /// A 403 without `meta.auth_fail_reason`.
+    Forbidden,
+    /// Any other request.
+    OtherRequest,
+}
+
+/// Classifies a decoded line.
+pub fn classify(e: &Event<'_>) -> Kind {
+    if e.component == Component::Other {
+        return Kind::OtherComponent;
+    }
+    let (Some(status), Some(_)) = (e.status, &e.path) else {
+        return Kind::OtherJson;
+    };
+    let has_reason = e.reason.is_some();
+    match status {
+        401 => Kind::Failure,
+        403 if has_reason => Kind::Failure,
+        403 => Kind::Forbidden,
+        _ if has_reason => Kind::Probe,
+        _ => Kind::OtherRequest,
+    }
+}
+
+/// The client IP of a line: `meta.remote_ip`, else the first element of `remote_ip`, trimmed.
+pub fn client_ip<'e>(e: &'e Event<'_>) -> Option<&'e str> {
+    if let Some(ip) = e.meta_remote_ip.as_deref() {
+        return Some(ip);
+    }
+    let first = e.remote_ip.as_deref()?.split(',').next()?.trim();
+    (!first.is_empty()).then_some(first)
+}
+
+/// The failure aggregates of some lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Attributed failures by reason (`None`: a token id without a reason).
+    pub reasons: HashMap<Option<Box<str>>, u64>,
+    /// Failing tokens by their `meta.auth_fail_token_id` text.
+    pub tokens: HashMap<Box<str>, TokenStats>,
+    /// Client IPs of failures and forbidden responses.
+    pub ips: HashMap<Box<str>, IpStats>,
+    /// Failures per second since the epoch, by reason (`none` when absent).
+    pub per_second: HashMap<i64, Tally>,
+    /// First and last failure time.
+    pub seen: Span,
+    /// Failures without a usable time.
+    pub untimed_failures: u64,
+}
+
+impl Summary {
+    /// Adds another summary to this one.
+    pub fn merge(&mut self, o: Summary) {
+        for (k, n) in o.reasons {
+            *self.reasons.entry(k).or_default() += n;
+        }
+        for (k, t) in o.tokens {
+            self.tokens.entry(k).or_default().merge(t);
+        }
+        for (k, ip) in o.ips {
+            self.ips.entry(k).or_default().merge(ip);
+        }
+        for (k, t) in o.per_second {
+            self.per_second.entry(k).or_default().merge(t);
+        }
+        self.seen.merge(o.seen);
+        self.untimed_failures += o.untimed_failures;
+    }
+
+    /// Counts one decoded JSON line. `prefix_time` is the container timestamp, if any.
+    pub fn record(
+        &mut self,
+        e: &Event<'_>,
+        prefix_time: Option<Millis>,
+        filter: &Filter,
+        counts: &mut LineCounts,
+    ) {
+        let kind = classify(e);
+        match kind {
+            Kind::OtherComponent => {
+                counts.other_component += 1;
+                return;
+            }
+            Kind::OtherJson => {
+                counts.other_json += 1;
+                return;
+            }
+            Kind::OtherRequest => {
+                counts.requests += 1;
+                counts.other_requests += 1;
+                return;
+            }
+            Kind::Failure | Kind::Probe | Kind::Forbidden => counts.requests += 1,
+        }
+        let time = e
+            .time
+            .as_deref()
+            .and_then(|t| parse_rfc3339(t.as_bytes()))
+            .or(prefix_time);
+        let ip = client_ip(e);
+        let reason = e.reason.as_deref();
+        let token = e.token_id.as_deref();
+        if filter.is_active() && !filter.keeps(time, reason, token, ip) {
+            counts.filtered_out += 1;
+            return;
+        }
+        match kind {
+            Kind::Probe => counts.probes += 1,
+            Kind::Forbidden => {
+                counts.forbidden_other += 1;
+                if let Some(ip) = ip {
+                    let stats = self.ip_entry(ip);
+                    stats.forbidden_other += 1;
+                    if let Some(t) = time {
+                        stats.forbidden_seen.add(t);
+                    }
+                }
+            }
+            _ => self.record_failure(e, time, ip, counts),
+        }
+    }
+
+    fn ip_entry(&mut self, ip: &str) -> &mut IpStats {
+        if !self.ips.contains_key(ip) {
+            self.ips.insert(ip.into(), IpStats::default());
+        }
+        self.ips.get_mut(ip).expect("inserted above")
+    }
+
+    fn record_failure(
+        &mut self,
+        e: &Event<'_>,
+        time: Option<Millis>,
+        ip: Option<&str>,
+        counts: &mut LineCounts,
+    ) {
+        counts.failures += 1;
+        let reason = e.reason.as_deref();
+        let attributed = reason.is_some() || e.token_id.is_some();
+        if attributed {
+            counts.attributed += 1;
+            match self.reasons.get_mut(&reason.map(Box::from)) {
+                Some(n) => *n += 1,
+                None => {
+                    self.reasons.insert(reason.map(Box::from), 1);
+                }
+            }
+        } else {
+            counts.unattributed += 1;
+        }
+        let reason_key = reason.unwrap_or("none");
+        match time {
+            Some(t) => {
+                self.seen.add(t);
+                self.per_second
+                    .entry(t.div_euclid(1000))
+                    .or_default()
+                    .add(reason_key);
+            }
+            None => self.untimed_failures += 1,
+        }
+        let ua = e.ua.as_deref();
+        let token = e.token_id.as_deref();
+        if let Some(ip) = ip {
+            let stats = self.ip_entry(ip);
+            stats.failures += 1;
+            if attributed {
+                stats.attributed += 1;
+            } else {
+                stats.unattributed += 1;
+            }
+            if let Some(t) = time {
+                stats.seen.add(t);
+                stats.failure_times.push(t);
+            }
+            stats.tokens.add(token.unwrap_or("none"));
+            if let Some(ua) = ua {
+                stats.user_agents.add(ua);
+            }
+        }
+        let Some(token) = token else { return };
+        if !self.tokens.contains_key(token) {
+            self.tokens.insert(token.into(), TokenStats::default());
+        }
+        let t = self.tokens.get_mut(token).expect("inserted above");
+        t.count += 1;
+        if let Some(time) = time {
+            t.seen.add(time);
+        }
+        t.reasons.add(reason_key);
+        *t.status.entry(e.status.unwrap_or_default()).or_default() += 1;
+        let add = |tally: &mut Tally, v: Option<&str>| {
+            if let Some(v) = v {
+                tally.add(v);
+            }
+        };
+        add(&mut t.ips, ip);
+        add(&mut t.user_agents, ua);
+        add(&mut t.routes, e.route.as_deref().or(e.path.as_deref()));
+        add(
+            &mut t.users,
+            e.meta_user.as_deref().or(e.username.as_deref()),
+        );
+        add(&mut t.requested_scopes, e.requested_scopes.as_deref());
+        add(&mut t.token_types, e.token_type.as_deref());
+        add(&mut t.header_types, e.header_type.as_deref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(line: &str) -> Kind {
+        classify(&Event::parse(line.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(kind(r#"{"status":401,"path":"/"}"#), Kind::Failure);
+        assert_eq!(
+            kind(r#"{"status":403,"path":"/","meta.auth_fail_reason":"insufficient_scope"}"#),
+            Kind::Failure
+        );
+        assert_eq!(kind(r#"{"status":403,"path":"/"}"#), Kind::Forbidden);
+        assert_eq!(
+            kind(r#"{"status":200,"path":"/","meta.auth_fail_reason":"token_expired"}"#),
+            Kind::Probe
+        );
+        assert_eq!(kind(r#"{"status":200,"path":"/"}"#), Kind::OtherRequest);
+        assert_eq!(kind(r#"{"status":401,"uri":"/"}"#), Kind::OtherJson);
+        assert_eq!(
+            kind(r#"{"status":401,"path":"/","subcomponent":"sidekiq"}"#),
+            Kind::OtherComponent
+        );
+        assert_eq!(
+            kind(r#"{"status":401,"path":"/","subcomponent":"production_json"}"#),
+            Kind::Failure
+        );
+    }
+
+    #[test]
+    fn client_ip_prefers_meta() {
+        let e =
+            Event::parse(br#"{"remote_ip":" 192.0.2.1 , 127.0.0.1","meta.remote_ip":"192.0.2.9"}"#)
+                .unwrap();
+        assert_eq!(client_ip(&e), Some("192.0.2.9"));
+        let e = Event::parse(br#"{"remote_ip":" 192.0.2.1 , 127.0.0.1"}"#).unwrap();
+        assert_eq!(client_ip(&e), Some("192.0.2.1"));
+    }
+
+    #[test]
+    fn merge_is_the_sum() {
+        let lines = [
+            r#"{"status":401,"path":"/","time":"2024-05-14T00:00:01.000Z","meta.remote_ip":"a","meta.auth_fail_token_id":"P/1","meta.auth_fail_reason":"token_expired"}"#,
+            r#"{"status":401,"path":"/","time":"2024-05-14T00:00:02.000Z","meta.remote_ip":"a"}"#,
+            r#"{"status":403,"path":"/","meta.remote_ip":"b"}"#,
+        ];
+        let (mut whole, mut parts) = (Summary::default(), Summary::default());
+        let (mut c1, mut c2) = (LineCounts::default(), LineCounts::default());
+        for l in lines {
+            whole.record(
+                &Event::parse(l.as_bytes()).unwrap(),
+                None,
+                &Filter::default(),
+                &mut c1,
+            );
+            let mut one = Summary::default();
+            one.record(
+                &Event::parse(l.as_bytes()).unwrap(),
+                None,
+                &Filter::default(),
+                &mut c2,
+            );
+            parts.merge(one);
+        }
+        for ip in parts.ips.values_mut() {
+            ip.failure_times.sort();
+        }
+        assert_eq!(whole, parts);
+        assert_eq!(c1, c2);
+        assert_eq!((c1.failures, c1.attributed, c1.forbidden_other), (2, 1, 1));
+    }
+}
