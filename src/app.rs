@@ -101,11 +101,11 @@ pub fn run(config: Config) -> u8 {
         Format::Csv => render::csv::render(&report, &mut out),
     }
     .and_then(|()| out.flush());
-    if let Err(e) = written {
-        if !is_broken_pipe(&e) {
-            eprintln!("tokentrail: cannot write the report: {e}");
-            return EXIT_ERROR;
-        }
+    if let Err(e) = written
+        && !is_broken_pipe(&e)
+    {
+        eprintln!("tokentrail: cannot write the report: {e}");
+        return EXIT_ERROR;
     }
     if outcome.has_errors() {
         EXIT_ERROR

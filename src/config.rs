@@ -94,10 +94,10 @@ impl Config {
         };
         let since = time(&args.since, "--since")?;
         let until = time(&args.until, "--until")?;
-        if let (Some(s), Some(u)) = (since, until) {
-            if s >= u {
-                return Err(ConfigError::EmptyWindow);
-            }
+        if let (Some(s), Some(u)) = (since, until)
+            && s >= u
+        {
+            return Err(ConfigError::EmptyWindow);
         }
         let bucket_s = match &args.bucket {
             None => None,

@@ -63,10 +63,23 @@ pub struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    /// Decodes one line, which must be exactly one JSON object (whitespace around it allowed).
-    pub fn parse(line: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(line)
+    /// Decodes one line, which must be exactly one JSON object (whitespace around it allowed) in
+    /// valid UTF-8 (serde_json alone would not check the strings it skips).
+    pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
+        let text = std::str::from_utf8(line).map_err(|_| ParseError::Utf8)?;
+        serde_json::from_str(text).map_err(ParseError::Json)
     }
+}
+
+/// Why a line is not one JSON object.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The line is not valid UTF-8.
+    #[error("invalid UTF-8")]
+    Utf8,
+    /// The line is not one JSON object.
+    #[error("{0}")]
+    Json(serde_json::Error),
 }
 
 /// The keys tokentrail reads; everything else is `Ignored`.

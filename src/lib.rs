@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod event;
 pub mod filter;
+pub mod generate;
 pub mod input;
 pub mod prefilter;
 pub mod prefix;

@@ -284,7 +284,7 @@ fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Ve
         }
     }
     // Longest work first, so that a big gzip file does not start last.
-    units.sort_by(|a, b| b.weight.cmp(&a.weight));
+    units.sort_by_key(|u| std::cmp::Reverse(u.weight));
     units
 }
 

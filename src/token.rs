@@ -52,7 +52,7 @@ mod tests {
         fn split_round_trips(class in "[A-Za-z/]{0,12}", id in "[0-9a-z]{0,8}") {
             let text = format!("{class}/{id}");
             let (c, i) = split_token_id(&text);
-            prop_assert_eq!(format!("{c}/{i}"), text);
+            prop_assert_eq!(format!("{c}/{i}"), text.clone());
             prop_assert_eq!(i, id.as_str());
         }
     }
