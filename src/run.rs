@@ -128,6 +128,8 @@ struct RangeReader<'f> {
     size: u64,
     done: bool,
     shrank: bool,
+    /// The last byte handed out was `\n`.
+    ends_line: bool,
 }
 
 impl<'f> RangeReader<'f> {
@@ -139,6 +141,7 @@ impl<'f> RangeReader<'f> {
             size,
             done: false,
             shrank: false,
+            ends_line: false,
         };
         if start > 0 {
             // Find the first line that starts at or after `start`.
@@ -185,6 +188,11 @@ impl Read for RangeReader<'_> {
             return Ok(0);
         }
         let in_range = self.pos < self.end;
+        if !in_range && self.ends_line {
+            // The range ended exactly at a line end: nothing of the next line is ours.
+            self.done = true;
+            return Ok(0);
+        }
         let limit = if in_range { self.end } else { self.size };
         let want = buf.len().min((limit - self.pos) as usize);
         let want = if in_range { want } else { want.min(64 << 10) };
@@ -202,6 +210,7 @@ impl Read for RangeReader<'_> {
             }
         }
         self.pos += n as u64;
+        self.ends_line = buf[n - 1] == b'\n';
         Ok(n)
     }
 }
