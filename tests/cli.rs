@@ -1,0 +1,353 @@
+//! The real binary on fixtures: exit codes, standard input, missing files, closed pipes, output
+//! formats and the JSON contract's field names.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use common::fixtures;
+use predicates::prelude::*;
+
+fn tokentrail() -> Command {
+    let mut cmd = Command::cargo_bin("tokentrail").unwrap();
+    cmd.env_remove("NO_COLOR").env("TERM", "dumb");
+    cmd
+}
+
+fn fixture(name: &str) -> String {
+    fixtures().join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn exit_zero_when_failures_match() {
+    tokentrail()
+        .arg(fixture("mixed/api_json.log"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("TOP TOKENS"));
+}
+
+#[test]
+fn exit_one_when_nothing_matches() {
+    tokentrail()
+        .args([&fixture("mixed/api_json.log"), "--reason", "no_such_reason"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("failures 0"));
+    // An empty input has nothing to match either.
+    tokentrail().arg("-").write_stdin("").assert().code(1);
+}
+
+#[test]
+fn exit_two_on_a_missing_file_and_the_rest_is_still_reported() {
+    let out = tokentrail()
+        .args([
+            "/no/such/api_json.log",
+            &fixture("mixed/api_json.log"),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/no/such/api_json.log") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["totals"]["failures"], 14);
+    let missing = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "/no/such/api_json.log")
+        .unwrap();
+    assert!(missing["error"].as_str().unwrap().contains("No such file"));
+}
+
+#[test]
+fn exit_two_on_usage_errors() {
+    tokentrail()
+        .args(["--since", "yesterday-ish", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+    tokentrail().args(["--format", "yaml"]).assert().code(2);
+    tokentrail()
+        .args(["--ban-threshold", "lots", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn dash_reads_standard_input() {
+    let data = std::fs::read(fixtures().join("k8s/kubectl.log")).unwrap();
+    tokentrail()
+        .args(["-", "--format", "csv"])
+        .write_stdin(data)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PersonalAccessToken,12,1,"));
+}
+
+#[test]
+fn no_path_and_piped_stdin_reads_stdin() {
+    let data = std::fs::read(fixtures().join("k8s/kubectl.log")).unwrap();
+    tokentrail()
+        .args(["--format", "json"])
+        .write_stdin(data)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"path\": \"-\""));
+}
+
+#[test]
+fn closed_pipe_is_not_an_error() {
+    // A report far longer than the pipe buffer, read 10 bytes, then the pipe closes (`| head -c 10`).
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("tokentrail"))
+        .args([
+            &fixture("rotated"),
+            &fixture("mixed/api_json.log"),
+            "--format",
+            "json",
+            "--top-values",
+            "1000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{:?}", out.status);
+}
+
+#[test]
+fn json_report_has_the_contract_fields() {
+    let out = tokentrail()
+        .args([&fixture("mixed/api_json.log"), "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "tokentrail.report/v1");
+    let has = |obj: &serde_json::Value, keys: &[&str]| {
+        for k in keys {
+            assert!(obj.get(k).is_some(), "missing {k} in {obj}");
+        }
+    };
+    has(
+        &v,
+        &[
+            "schema",
+            "inputs",
+            "totals",
+            "time_range",
+            "reasons",
+            "tokens",
+            "ips",
+            "timeline",
+        ],
+    );
+    has(
+        &v["inputs"][0],
+        &[
+            "path",
+            "bytes",
+            "lines",
+            "blank",
+            "non_json",
+            "skipped",
+            "other_component",
+            "other_json",
+            "requests",
+            "failures",
+            "error",
+        ],
+    );
+    has(
+        &v["totals"],
+        &[
+            "lines",
+            "blank",
+            "non_json",
+            "skipped",
+            "other_component",
+            "other_json",
+            "requests",
+            "failures",
+            "attributed",
+            "unattributed",
+            "probes",
+            "forbidden_other",
+            "other_requests",
+            "filtered_out",
+        ],
+    );
+    has(&v["time_range"], &["first", "last"]);
+    has(&v["reasons"][0], &["reason", "count"]);
+    has(
+        &v["tokens"][0],
+        &[
+            "class",
+            "id",
+            "count",
+            "first_seen",
+            "last_seen",
+            "reasons",
+            "status",
+            "ips",
+            "user_agents",
+            "routes",
+            "users",
+            "requested_scopes",
+            "distinct_ips",
+            "distinct_user_agents",
+            "distinct_routes",
+            "distinct_users",
+            "distinct_requested_scopes",
+        ],
+    );
+    has(&v["tokens"][0]["ips"][0], &["value", "count"]);
+    has(
+        &v["ips"][0],
+        &[
+            "ip",
+            "failures",
+            "attributed",
+            "unattributed",
+            "first_seen",
+            "last_seen",
+            "max_in_window",
+            "window_s",
+            "ban_risk",
+        ],
+    );
+    has(&v["timeline"], &["bucket_s", "buckets"]);
+    has(
+        &v["timeline"]["buckets"][0],
+        &["start", "failures", "by_reason"],
+    );
+    // The most failing token first; times are RFC 3339 UTC with milliseconds.
+    assert_eq!(v["tokens"][0]["class"], "PersonalAccessToken");
+    assert_eq!(v["tokens"][0]["id"], "12");
+    assert_eq!(v["tokens"][0]["count"], 4);
+    let first = v["tokens"][0]["first_seen"].as_str().unwrap();
+    assert!(first.len() == 24 && first.ends_with('Z'), "{first}");
+    // A reason-less attributed failure is keyed null in `reasons`.
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["reason"].is_null())
+    );
+}
+
+#[test]
+fn same_input_gives_the_same_bytes() {
+    let run = || {
+        tokentrail()
+            .args([&fixture("rotated"), "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn table_output_is_pinned() {
+    let out = tokentrail()
+        .args([&fixture("mixed/api_json.log"), "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&fixtures().to_string_lossy().into_owned(), "fixtures");
+    insta::assert_snapshot!("table_mixed", text);
+}
+
+#[test]
+fn csv_output_is_pinned() {
+    let out = tokentrail()
+        .args([&fixture("mixed/api_json.log"), "--format", "csv"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!("csv_mixed", String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let plain = tokentrail()
+        .arg(fixture("mixed/api_json.log"))
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(!plain.contains(&0x1b), "piped output has no escape codes");
+    let forced = tokentrail()
+        .args([&fixture("mixed/api_json.log"), "--color", "always"])
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(forced.contains(&0x1b));
+}
+
+#[test]
+fn hostile_log_text_is_escaped_in_table_and_csv() {
+    let line = concat!(
+        r#"{"time":"2024-05-14T00:00:01.000Z","status":401,"path":"/api/v4/user","route":"/api/:version/user","#,
+        r#""ua":"evil\u001b[2J\u001b]0;pwned\u0007\u202e","meta.remote_ip":"192.0.2.1","#,
+        r#""meta.auth_fail_reason":"token_expired","meta.auth_fail_token_id":"=cmd|' /C calc'!A0/1"}"#,
+        "\n"
+    );
+    let table = tokentrail()
+        .arg("-")
+        .write_stdin(line)
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(
+        !table.contains(&0x1b) && !table.contains(&0x07),
+        "{}",
+        String::from_utf8_lossy(&table)
+    );
+    assert!(String::from_utf8_lossy(&table).contains("evil\\x1b[2J"));
+    let csv = tokentrail()
+        .args(["-", "--format", "csv"])
+        .write_stdin(line)
+        .output()
+        .unwrap()
+        .stdout;
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("'=cmd"), "{csv}");
+    assert!(!csv.contains('\u{1b}'));
+    // JSON stays exact.
+    let json = tokentrail()
+        .args(["-", "--format", "json"])
+        .write_stdin(line)
+        .output()
+        .unwrap()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(
+        v["tokens"][0]["user_agents"][0]["value"],
+        "evil\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}"
+    );
+}
+
+#[test]
+fn help_teaches() {
+    tokentrail().arg("--help").assert().code(0).stdout(
+        predicate::str::contains("Examples:").and(predicate::str::contains("--ban-threshold")),
+    );
+}
