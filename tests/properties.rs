@@ -1,0 +1,187 @@
+//! Property tests: the line cutter, CRI partial joining and prefix stripping.
+//!
+//! Cutting the same bytes at any read boundary, or into any byte ranges, gives the same lines and
+//! the same summary; a line split into CRI `P`…`F` chunks counts exactly like the whole line.
+
+mod common;
+
+use std::io::Read;
+
+use proptest::prelude::*;
+use tokentrail::prefix::strip;
+use tokentrail::time::{format_rfc3339, parse_rfc3339};
+use tokentrail::{LineCounts, LineScanner, ScanSettings, Summary, scan_bytes};
+
+/// A reader that hands out its bytes in the given piece sizes (then 1 byte at a time).
+struct Choppy<'a> {
+    data: &'a [u8],
+    pieces: Vec<usize>,
+    at: usize,
+}
+
+impl Read for Choppy<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = self.pieces.pop().unwrap_or(1).max(1).min(buf.len());
+        let n = want.min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn normalized(mut s: Summary) -> Summary {
+    for ip in s.ips.values_mut() {
+        ip.failure_times.sort_unstable();
+    }
+    s
+}
+
+const FAILURE: &str = r#"{"time":"2024-05-14T00:00:01.000Z","status":401,"path":"/api/v4/user","meta.remote_ip":"192.0.2.1","meta.auth_fail_reason":"token_expired","meta.auth_fail_token_id":"PersonalAccessToken/12"}"#;
+
+fn line_strategy(with_partials: bool) -> impl Strategy<Value = String> {
+    let mut options = vec![
+        Just(FAILURE.to_string()).boxed(),
+        Just(r#"{"status":200,"path":"/api/v4/user","ua":"x"}"#.to_string()).boxed(),
+        Just(r#"{"status":403,"path":"/","meta.remote_ip":"192.0.2.2","time":"2024-05-14T00:00:02Z"}"#.to_string()).boxed(),
+        Just(r#"{"status":401,"path":"/","remote_ip":"192.0.2.3, 127.0.0.1"}"#.to_string()).boxed(),
+        Just(String::new()).boxed(),
+        Just(" \t".to_string()).boxed(),
+        Just("# Logfile created on 2024-05-13".to_string()).boxed(),
+        Just(format!("{FAILURE}\r")).boxed(),
+        Just(format!("2024-01-19T14:12:24.214148186Z {FAILURE}")).boxed(),
+        Just(format!("2024-01-19T14:12:24Z stdout F {FAILURE}")).boxed(),
+        "[ -~]{0,40}".boxed(),
+        Just(r#"{"status":401,"path":"/\u00e9"}"#.to_string()).boxed(),
+    ];
+    if with_partials {
+        options.push(Just(format!("2024-01-19T14:12:24Z stdout P {}", &FAILURE[..50])).boxed());
+        options.push(Just(format!("2024-01-19T14:12:24Z stderr P {}", &FAILURE[..20])).boxed());
+        options.push(Just(format!("2024-01-19T14:12:24Z stdout F {}", &FAILURE[50..])).boxed());
+    }
+    proptest::strategy::Union::new(options)
+}
+
+fn document(lines: &[String], bom: bool, final_newline: bool) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if bom {
+        bytes.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    bytes.extend_from_slice(lines.join("\n").as_bytes());
+    if final_newline && !lines.is_empty() {
+        bytes.push(b'\n');
+    }
+    bytes
+}
+
+fn scan_choppy(
+    bytes: &[u8],
+    settings: &ScanSettings,
+    buffer: usize,
+    pieces: Vec<usize>,
+) -> (LineCounts, Summary) {
+    let mut summary = Summary::default();
+    let mut scanner = LineScanner::new(settings, true);
+    let (read, err) = scanner.scan_reader(
+        Choppy {
+            data: bytes,
+            pieces,
+            at: 0,
+        },
+        buffer,
+        &mut summary,
+    );
+    assert!(err.is_none());
+    assert_eq!(read, bytes.len() as u64);
+    (scanner.counts, summary)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn cutting_reads_anywhere_gives_the_same_lines(
+        lines in prop::collection::vec(line_strategy(true), 0..30),
+        bom in any::<bool>(),
+        final_newline in any::<bool>(),
+        buffer in 1usize..300,
+        pieces in prop::collection::vec(1usize..200, 0..40),
+        full_parse in any::<bool>(),
+    ) {
+        let bytes = document(&lines, bom, final_newline);
+        let settings = ScanSettings { full_parse, max_examples: 3, ..ScanSettings::default() };
+        let (counts, summary) = scan_bytes(&bytes, &settings);
+        prop_assert!(counts.is_balanced(), "{:?}", counts);
+        let (c2, s2) = scan_choppy(&bytes, &settings, buffer, pieces);
+        prop_assert_eq!(counts, c2);
+        prop_assert_eq!(normalized(summary), normalized(s2));
+    }
+
+    #[test]
+    fn cutting_into_ranges_gives_the_same_report(
+        lines in prop::collection::vec(line_strategy(false), 1..40),
+        bom in any::<bool>(),
+        final_newline in any::<bool>(),
+        chunk in 1u64..400,
+        buffer in 1usize..100,
+    ) {
+        let bytes = document(&lines, bom, final_newline);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("api_json.log");
+        std::fs::write(&path, &bytes).unwrap();
+        let settings = ScanSettings { max_examples: 3, ..ScanSettings::default() };
+        let (counts, _) = scan_bytes(&bytes, &settings);
+        let whole = common::scan_paths(std::slice::from_ref(&path), false, 1, 1 << 30, 1 << 16);
+        let cut = common::scan_paths(std::slice::from_ref(&path), false, 2, chunk, buffer);
+        prop_assert_eq!(whole.totals(), counts);
+        prop_assert_eq!(cut.totals(), counts);
+        prop_assert_eq!(&cut.inputs[0].examples, &whole.inputs[0].examples);
+        prop_assert_eq!(common::failure_view(&common::report(&cut)), common::failure_view(&common::report(&whole)));
+    }
+
+    #[test]
+    fn a_line_split_into_cri_chunks_counts_like_the_whole_line(
+        cuts in prop::collection::btree_set(1usize..FAILURE.len(), 0..6),
+        stderr_between in any::<bool>(),
+    ) {
+        let mut chunks = Vec::new();
+        let mut last = 0;
+        for &c in &cuts {
+            chunks.push(&FAILURE[last..c]);
+            last = c;
+        }
+        chunks.push(&FAILURE[last..]);
+        let mut text = String::new();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let tag = if i + 1 == chunks.len() { "F" } else { "P" };
+            text.push_str(&format!("2024-01-19T14:12:24.1Z stdout {tag} {chunk}\n"));
+            if stderr_between && i == 0 {
+                text.push_str("2024-01-19T14:12:24.2Z stderr F {\"msg\":\"hello\"}\n");
+            }
+        }
+        let settings = ScanSettings::default();
+        let (counts, summary) = scan_bytes(text.as_bytes(), &settings);
+        let (whole_counts, whole) = scan_bytes(format!("{FAILURE}\n").as_bytes(), &settings);
+        prop_assert_eq!(counts.failures, 1);
+        prop_assert_eq!(counts.lines, 1 + u64::from(stderr_between));
+        prop_assert_eq!(counts.attributed, whole_counts.attributed);
+        prop_assert_eq!(summary.tokens, whole.tokens);
+    }
+
+    #[test]
+    fn prefixes_strip_to_the_content(
+        millis in 0i64..4_102_444_800_000,
+        nanos in 0u32..1_000_000,
+        content in "[ -~]{0,60}",
+        stream in prop::sample::select(vec!["", "stdout F ", "stderr F ", "stdout P "]),
+    ) {
+        // A runtime timestamp with nanoseconds: the milliseconds survive.
+        let base = format_rfc3339(millis);
+        let stamp = format!("{}{:06}Z", &base[..23], nanos);
+        let line = format!("{stamp} {stream}{content}");
+        let s = strip(line.as_bytes());
+        prop_assert_eq!(s.content, content.as_bytes());
+        prop_assert_eq!(s.time, Some(millis));
+        prop_assert_eq!(s.cri.is_some(), !stream.is_empty());
+        prop_assert_eq!(parse_rfc3339(base.as_bytes()), Some(millis));
+    }
+}
