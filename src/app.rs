@@ -1,18 +1,26 @@
 //! The command-line application: choose inputs, scan, render, and decide the exit code.
 //!
-//! This is the only module that knows about standard output, standard error and terminals.
-//! A closed output pipe (`tokentrail … | head`) ends the run quietly.
+//! This is the only module that knows about standard output, standard error and terminals: the
+//! progress bar, colour, `NO_COLOR`, and a closed output pipe (`tokentrail … | head`), which ends
+//! the run quietly.
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
-use crate::cli::{ColorWhen, Format};
+use clap::CommandFactory;
+
+use crate::cli::{Cli, ColorWhen, Command, Format};
 use crate::config::Config;
-use crate::input::discover;
+use crate::input::{Input, Source, discover, open_file};
+use crate::record::{Located, RecordBody};
+use crate::render::escape::escape;
 use crate::render::table::TableOptions;
-use crate::render::{self};
+use crate::render::{self, human_bytes};
 use crate::report::Report;
-use crate::run::scan;
+use crate::run::{ScanOutcome, scan};
 
 /// Exit status: a failure matched.
 pub const EXIT_MATCH: u8 = 0;
@@ -54,12 +62,165 @@ fn use_color(choice: ColorWhen) -> bool {
     }
 }
 
-/// Whether an error is the reader of our output going away.
-fn is_broken_pipe(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::BrokenPipe
+/// Writes to standard output; a reader that went away is success, any other error is reported.
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), u8> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 << 10, stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            eprintln!("tokentrail: cannot write to standard output: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
 }
 
-/// Runs the application and returns the exit status.
+/// Runs a parsed command line and returns the exit status.
+pub fn main_with(cli: Cli) -> u8 {
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            let written = write_stdout(|out| {
+                clap_complete::generate(shell, &mut Cli::command(), "tokentrail", out);
+                Ok(())
+            });
+            return written.err().unwrap_or(0);
+        }
+        Some(Command::Man) => {
+            return write_stdout(|out| clap_mangen::Man::new(Cli::command()).render(out))
+                .err()
+                .unwrap_or(0);
+        }
+        None => {}
+    }
+    match Config::from_args(cli.args) {
+        Ok(config) => run(config),
+        Err(e) => {
+            eprintln!("tokentrail: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Lists the inputs with their size, encoding and why they were picked.
+fn list_inputs(inputs: &[Input], out: &mut dyn Write) -> io::Result<()> {
+    for input in inputs {
+        let (size, encoding) = match &input.source {
+            Source::Stdin => ("-".to_string(), "sniffed when read".to_string()),
+            Source::File(path) => match open_file(path) {
+                Ok((_, Some(enc), size)) => (human_bytes(size), format!("{enc:?}").to_lowercase()),
+                Ok((_, None, _)) => ("-".into(), "stream".into()),
+                Err(e) => ("-".into(), format!("unreadable: {e}")),
+            },
+        };
+        writeln!(
+            out,
+            "{}\t{size}\t{encoding}\t{}",
+            escape(&input.name),
+            escape(&input.why)
+        )?;
+    }
+    Ok(())
+}
+
+/// Total bytes the progress bar counts: file sizes on disk (0 when unknown, e.g. stdin).
+fn total_bytes(inputs: &[Input]) -> u64 {
+    inputs
+        .iter()
+        .filter_map(|i| match &i.source {
+            Source::File(p) => std::fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len()),
+            Source::Stdin => None,
+        })
+        .sum()
+}
+
+/// Scans with a progress bar on standard error when the scan takes more than a second and standard
+/// error is a terminal.
+fn scan_with_progress(
+    config: &Config,
+    inputs: &[Input],
+    errors: Vec<crate::input::InputError>,
+) -> ScanOutcome {
+    if config.quiet || !io::stderr().is_terminal() {
+        return scan(inputs, errors, &config.scan, &config.options);
+    }
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut options = config.options.clone();
+    options.progress = Some(Arc::clone(&counter));
+    let total = total_bytes(inputs);
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let start = std::time::Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if bar.is_none() && start.elapsed() >= Duration::from_secs(1) {
+                    let b = indicatif::ProgressBar::with_draw_target(
+                        (total > 0).then_some(total),
+                        indicatif::ProgressDrawTarget::stderr_with_hz(10),
+                    );
+                    let template = if total > 0 {
+                        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+                    } else {
+                        "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec}"
+                    };
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                        b.set_style(style);
+                    }
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(counter.load(Ordering::Relaxed));
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let outcome = scan(inputs, errors, &config.scan, &options);
+        done.store(true, Ordering::Relaxed);
+        outcome
+    })
+}
+
+/// Writes the kept failures: NDJSON objects, or the original lines (`--raw`). Raw lines go out
+/// unchanged into a pipe; on a terminal their control characters are escaped (a bare CR is valid
+/// JSON whitespace and could hide what precedes it).
+fn write_records(outcome: &ScanOutcome, out: &mut dyn Write, terminal: bool) -> io::Result<()> {
+    for input in &outcome.inputs {
+        for record in &input.records {
+            match &record.body {
+                RecordBody::Raw(bytes) => {
+                    let line = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+                    if terminal {
+                        let text = String::from_utf8_lossy(line);
+                        let shown = text.split('\n').map(escape).collect::<Vec<_>>().join("\n");
+                        out.write_all(shown.as_bytes())?;
+                    } else {
+                        out.write_all(line)?;
+                    }
+                    out.write_all(b"\n")?;
+                }
+                RecordBody::Normalized(failure) => {
+                    let located = Located {
+                        failure,
+                        file: &input.name,
+                        line: record.line,
+                    };
+                    serde_json::to_writer(&mut *out, &located).map_err(io::Error::other)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the report (or the raw / ndjson listing) and returns the exit status.
 pub fn run(config: Config) -> u8 {
     let paths = if config.paths.is_empty() {
         match default_paths() {
@@ -73,39 +234,55 @@ pub fn run(config: Config) -> u8 {
         config.paths.clone()
     };
     let (inputs, errors) = discover(&paths);
-    let outcome = scan(&inputs, errors, &config.scan, &config.options);
+    if config.list_inputs {
+        for e in &errors {
+            eprintln!("tokentrail: {}", escape(&e.to_string()));
+        }
+        if let Err(code) = write_stdout(|out| list_inputs(&inputs, out)) {
+            return code;
+        }
+        return if !errors.is_empty() {
+            EXIT_ERROR
+        } else if inputs.is_empty() {
+            EXIT_NO_MATCH
+        } else {
+            EXIT_MATCH
+        };
+    }
+    let outcome = scan_with_progress(&config, &inputs, errors);
     for input in &outcome.inputs {
         if let Some(e) = &input.error {
-            eprintln!("tokentrail: {}", render::escape::escape(e));
+            eprintln!("tokentrail: {}", escape(e));
         }
         if input.shrank {
             eprintln!(
                 "tokentrail: {}: the file got shorter while it was read (rotated?); counted what was there",
-                render::escape::escape(&input.name)
+                escape(&input.name)
             );
         }
     }
     let report = Report::build(&outcome, &config.report);
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 << 10, stdout.lock());
-    let written = match config.format {
-        Format::Table => {
-            let opts = TableOptions {
-                color: use_color(config.color),
-                rows: config.rows,
-                examples: config.examples,
-            };
-            render::table::render(&report, &opts, &mut out)
+    let written = write_stdout(|out| {
+        let terminal = io::stdout().is_terminal();
+        if config.raw {
+            return write_records(&outcome, out, terminal);
         }
-        Format::Json => render::json::render(&report, &mut out),
-        Format::Csv => render::csv::render(&report, &mut out),
-    }
-    .and_then(|()| out.flush());
-    if let Err(e) = written
-        && !is_broken_pipe(&e)
-    {
-        eprintln!("tokentrail: cannot write the report: {e}");
-        return EXIT_ERROR;
+        match config.format {
+            Format::Table => {
+                let opts = TableOptions {
+                    color: use_color(config.color),
+                    rows: config.rows,
+                    examples: config.examples,
+                };
+                render::table::render(&report, &opts, out)
+            }
+            Format::Json => render::json::render(&report, out),
+            Format::Csv => render::csv::render(&report, out),
+            Format::Ndjson => write_records(&outcome, out, false),
+        }
+    });
+    if let Err(code) = written {
+        return code;
     }
     if outcome.has_errors() {
         EXIT_ERROR

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -13,6 +13,9 @@ pub enum Format {
     Json,
     /// One row per failing token, for spreadsheets.
     Csv,
+    /// One JSON object per matching failure (time, status, reason, token, ip, user, route, method,
+    /// ua, scopes, file, line), for jq, Elasticsearch or Loki.
+    Ndjson,
 }
 
 /// When to colour the table.
@@ -26,11 +29,12 @@ pub enum ColorWhen {
     Never,
 }
 
-/// Which GitLab access tokens are failing, why, since when, and from where.
+/// The command line: a report over PATHs, or one of the commands.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "tokentrail",
     version,
+    args_conflicts_with_subcommands = true,
     about = "Which GitLab access tokens are failing, why, since when, and from where.",
     long_about = "Which GitLab access tokens are failing, why, since when, and from where.\n\n\
 Reads GitLab's api_json.log (and production_json.log) files, live or rotated, plain, gzip or zstd, \
@@ -41,10 +45,35 @@ GitLab 17.2+), per client IP with ban risk, and over time.",
 tokentrail /var/log/gitlab/gitlab-rails/          every api_json.log* and production_json.log* there\n  \
 tokentrail api_json.log.1.gz --since 2024-05-14   failures from midnight UTC on\n  \
 kubectl logs deploy/gitlab-webservice-default -c webservice | tokentrail -\n  \
-tokentrail --format json logs/ | jq '.tokens[0]'\n\n\
+tokentrail --format json logs/ | jq '.tokens[0]'\n  \
+tokentrail --raw --token PersonalAccessToken/12 logs/   the matching lines themselves\n\n\
 Exit status: 0 when a failure matched, 1 when none did, 2 when an input could not be read \
 (the report of what could be read is still printed)."
 )]
+pub struct Cli {
+    /// A command instead of the report.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The report's arguments.
+    #[command(flatten)]
+    pub args: Args,
+}
+
+/// Commands besides the default report.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script: tokentrail completions bash > /etc/bash_completion.d/tokentrail
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): tokentrail man > /usr/local/share/man/man1/tokentrail.1
+    Man,
+}
+
+/// The report's paths and options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Log files, directories (searched for api_json.log* and production_json.log*), or - for
     /// standard input. Default: standard input when it is not a terminal, else
@@ -119,4 +148,17 @@ pub struct Args {
     /// Read buffer size (testing and tuning).
     #[arg(long, hide = true, value_name = "BYTES")]
     pub buffer_size: Option<usize>,
+
+    /// Print the original matching failure lines unchanged, in input order (like grep), instead of
+    /// a report.
+    #[arg(long, conflicts_with = "format")]
+    pub raw: bool,
+
+    /// List the inputs that would be read (path, size, encoding, why) and exit.
+    #[arg(long)]
+    pub list_inputs: bool,
+
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }

@@ -6,6 +6,7 @@ use crate::ban::BanThreshold;
 use crate::cli::{Args, ColorWhen, Format};
 use crate::filter::Filter;
 use crate::prefilter::Prefilter;
+use crate::record::Keep;
 use crate::report::ReportOptions;
 use crate::run::ScanOptions;
 use crate::scan::ScanSettings;
@@ -49,6 +50,12 @@ pub struct Config {
     pub options: ScanOptions,
     /// Report shaping.
     pub report: ReportOptions,
+    /// Print matching lines instead of a report.
+    pub raw: bool,
+    /// Only list the inputs.
+    pub list_inputs: bool,
+    /// No progress bar.
+    pub quiet: bool,
 }
 
 /// Parses a duration such as `90s`, `30m`, `2h`, `7d` into seconds.
@@ -113,6 +120,13 @@ impl Config {
         };
         let defaults = ScanOptions::default();
         let rows = args.top.unwrap_or(10);
+        let keep = if args.raw {
+            Keep::Raw
+        } else if args.format == Format::Ndjson {
+            Keep::Normalized
+        } else {
+            Keep::Nothing
+        };
         Ok(Config {
             paths: args.paths,
             format: args.format,
@@ -124,11 +138,13 @@ impl Config {
                 filter,
                 full_parse: args.full_parse,
                 max_examples: args.examples.max(5),
+                keep,
             },
             options: ScanOptions {
                 threads: args.threads.unwrap_or(0),
                 chunk_size: args.chunk_size.unwrap_or(defaults.chunk_size).max(1),
                 buffer_size: args.buffer_size.unwrap_or(defaults.buffer_size).max(1),
+                progress: None,
             },
             report: ReportOptions {
                 top: args.top,
@@ -136,6 +152,9 @@ impl Config {
                 ban,
                 bucket_s,
             },
+            raw: args.raw,
+            list_inputs: args.list_inputs,
+            quiet: args.quiet,
         })
     }
 }

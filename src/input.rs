@@ -256,6 +256,8 @@ pub struct Counting<R> {
     inner: R,
     /// Bytes read so far.
     pub count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Also counted here, for a progress bar.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl<R> Counting<R> {
@@ -264,6 +266,7 @@ impl<R> Counting<R> {
         Self {
             inner,
             count: Default::default(),
+            progress: None,
         }
     }
 }
@@ -273,6 +276,9 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.count
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        if let Some(p) = &self.progress {
+            p.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(n)
     }
 }

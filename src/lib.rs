@@ -23,6 +23,7 @@ pub mod generate;
 pub mod input;
 pub mod prefilter;
 pub mod prefix;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod run;

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -20,7 +20,7 @@ use crate::scan::{BadLine, LineScanner, ScanSettings};
 use crate::summary::{LineCounts, Summary};
 
 /// How the scan is cut into work.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// Worker threads (0: one per core).
     pub threads: usize,
@@ -28,6 +28,9 @@ pub struct ScanOptions {
     pub chunk_size: u64,
     /// Read buffer size per unit.
     pub buffer_size: usize,
+    /// Incremented with every byte read from disk or standard input (compressed bytes for
+    /// compressed inputs), for a progress bar.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for ScanOptions {
@@ -36,6 +39,7 @@ impl Default for ScanOptions {
             threads: 0,
             chunk_size: 32 << 20,
             buffer_size: 1 << 20,
+            progress: None,
         }
     }
 }
@@ -61,6 +65,8 @@ pub struct InputReport {
     pub examples: Vec<BadLine>,
     /// The file got shorter while it was read (e.g. truncated by logrotate).
     pub shrank: bool,
+    /// Matching failures in input order, when the scan was asked to keep them.
+    pub records: Vec<crate::record::Record>,
 }
 
 /// The result of a whole scan.
@@ -117,6 +123,7 @@ struct UnitResult {
     shrank: bool,
     encoding: Option<Encoding>,
     compressed_bytes: Option<u64>,
+    records: Vec<crate::record::Record>,
 }
 
 /// Reads `[start, end)` of a file, aligned to whole lines: it skips the partial line at `start`
@@ -130,6 +137,7 @@ struct RangeReader<'f> {
     shrank: bool,
     /// The last byte handed out was `\n`.
     ends_line: bool,
+    progress: Option<&'f AtomicU64>,
 }
 
 impl<'f> RangeReader<'f> {
@@ -142,6 +150,7 @@ impl<'f> RangeReader<'f> {
             done: false,
             shrank: false,
             ends_line: false,
+            progress: None,
         };
         if start > 0 {
             // Find the first line that starts at or after `start`.
@@ -210,6 +219,9 @@ impl Read for RangeReader<'_> {
             }
         }
         self.pos += n as u64;
+        if let Some(p) = self.progress {
+            p.fetch_add(n as u64, Ordering::Relaxed);
+        }
         self.ends_line = buf[n - 1] == b'\n';
         Ok(n)
     }
@@ -316,6 +328,7 @@ fn run_unit(
         shrank: false,
         encoding: None,
         compressed_bytes: None,
+        records: Vec::new(),
     };
     match unit.work {
         Work::Range {
@@ -327,6 +340,7 @@ fn run_unit(
             let mut scanner = LineScanner::new(settings, start == 0);
             match RangeReader::new(&file, start, end, size) {
                 Ok(mut reader) => {
+                    reader.progress = opts.progress.as_deref();
                     let (bytes, err) = scanner.scan_reader(&mut reader, opts.buffer_size, summary);
                     result.bytes = bytes;
                     result.shrank = reader.shrank;
@@ -365,7 +379,8 @@ fn run_unit(
                 Ok((reader, encoding, _size)) => {
                     result.encoding = Some(encoding);
                     let mut scanner = LineScanner::new(settings, true);
-                    let counting = Counting::new(reader);
+                    let mut counting = Counting::new(reader);
+                    counting.progress = opts.progress.clone();
                     let consumed = Arc::clone(&counting.count);
                     let (bytes, err) = match encoding {
                         Encoding::Plain => scanner.scan_reader(counting, opts.buffer_size, summary),
@@ -421,6 +436,7 @@ fn finish(result: &mut UnitResult, scanner: LineScanner<'_>) {
     result.physical = scanner.physical_lines();
     result.counts = scanner.counts;
     result.examples = scanner.examples;
+    result.records = scanner.records;
 }
 
 /// Scans every input and returns the merged outcome. Inputs that fail keep what was read before
@@ -480,6 +496,10 @@ pub fn scan(
         report.examples.extend(r.examples.into_iter().map(|mut b| {
             b.line += base;
             b
+        }));
+        report.records.extend(r.records.into_iter().map(|mut rec| {
+            rec.line += base;
+            rec
         }));
         line_base[r.input] += r.physical;
         if report.error.is_none() {

@@ -11,7 +11,8 @@ use crate::event::Event;
 use crate::filter::Filter;
 use crate::prefilter::{Cursor, Prefilter};
 use crate::prefix::{self, Stream};
-use crate::summary::{LineCounts, Summary};
+use crate::record::{Keep, Normalized, Record, RecordBody};
+use crate::summary::{Kind, LineCounts, Summary};
 use crate::time::Millis;
 
 /// What every scanner of one run shares.
@@ -25,6 +26,8 @@ pub struct ScanSettings {
     pub full_parse: bool,
     /// How many unreadable lines to keep as examples per scanned unit.
     pub max_examples: usize,
+    /// What to keep of each matching failure (`--format ndjson`, `--raw`).
+    pub keep: Keep,
 }
 
 /// An unreadable line kept as an example, with its physical line number (1-based) in its unit.
@@ -45,6 +48,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 #[derive(Debug, Default)]
 struct Partial {
     bytes: Vec<u8>,
+    /// The original chunks, kept only for `--raw`.
+    raw: Vec<u8>,
     first_line: u64,
     time: Option<Millis>,
     active: bool,
@@ -64,6 +69,8 @@ pub struct LineScanner<'s> {
     pub examples: Vec<BadLine>,
     /// Whether a CRI `P` chunk was seen.
     pub saw_partial: bool,
+    /// Matching failures, when [`ScanSettings::keep`] asks for them.
+    pub records: Vec<Record>,
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -101,6 +108,7 @@ impl<'s> LineScanner<'s> {
             counts: LineCounts::default(),
             examples: Vec::new(),
             saw_partial: false,
+            records: Vec::new(),
         }
     }
 
@@ -136,7 +144,8 @@ impl<'s> LineScanner<'s> {
         summary: &mut Summary,
     ) {
         self.physical += 1;
-        let mut line = &buf[start..end];
+        let raw = &buf[start..end];
+        let mut line = raw;
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }
@@ -163,6 +172,10 @@ impl<'s> LineScanner<'s> {
                     slot.time = stripped.time;
                 }
                 slot.bytes.extend_from_slice(stripped.content);
+                if self.settings.keep == Keep::Raw {
+                    slot.raw.extend_from_slice(raw);
+                    slot.raw.push(b'\n');
+                }
                 return;
             }
             if slot.active {
@@ -170,7 +183,16 @@ impl<'s> LineScanner<'s> {
                 joined.extend_from_slice(stripped.content);
                 slot.active = false;
                 let (line_no, time) = (slot.first_line, slot.time);
-                self.logical_line(&joined, time, line_no, Candidate::Alone, summary);
+                let mut raw_joined = std::mem::take(&mut slot.raw);
+                raw_joined.extend_from_slice(raw);
+                self.logical_line(
+                    &joined,
+                    &raw_joined,
+                    time,
+                    line_no,
+                    Candidate::Alone,
+                    summary,
+                );
                 // Keep the allocation for the next long line of this stream.
                 joined.clear();
                 self.partials[index].bytes = joined;
@@ -183,6 +205,7 @@ impl<'s> LineScanner<'s> {
             Candidate::Cursor(cursor, content_off, content_off + stripped.content.len());
         self.logical_line(
             stripped.content,
+            raw,
             stripped.time,
             self.physical,
             candidate,
@@ -190,9 +213,11 @@ impl<'s> LineScanner<'s> {
         );
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn logical_line(
         &mut self,
         content: &[u8],
+        raw: &[u8],
         time: Option<Millis>,
         line_no: u64,
         candidate: Candidate<'_, '_>,
@@ -215,7 +240,22 @@ impl<'s> LineScanner<'s> {
             }
         }
         match Event::parse(object) {
-            Ok(event) => summary.record(&event, time, &self.settings.filter, &mut self.counts),
+            Ok(event) => {
+                let counted = summary.record(&event, time, &self.settings.filter, &mut self.counts);
+                if let Some((Kind::Failure, time)) = counted {
+                    let body = match self.settings.keep {
+                        Keep::Nothing => return,
+                        Keep::Raw => RecordBody::Raw(raw.to_vec()),
+                        Keep::Normalized => {
+                            RecordBody::Normalized(Box::new(Normalized::from_event(&event, time)))
+                        }
+                    };
+                    self.records.push(Record {
+                        line: line_no,
+                        body,
+                    });
+                }
+            }
             Err(_) => self.non_json(line_no, content),
         }
     }
@@ -239,6 +279,7 @@ impl<'s> LineScanner<'s> {
                 let slot = std::mem::take(&mut self.partials[i]);
                 self.logical_line(
                     &slot.bytes,
+                    &slot.raw,
                     slot.time,
                     slot.first_line,
                     Candidate::Alone,

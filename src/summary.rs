@@ -313,28 +313,29 @@ impl Summary {
         self.untimed_failures += o.untimed_failures;
     }
 
-    /// Counts one decoded JSON line. `prefix_time` is the container timestamp, if any.
+    /// Counts one decoded JSON line. `prefix_time` is the container timestamp, if any. Returns the
+    /// kind of line it counted and the event time, or `None` when a filter removed it.
     pub fn record(
         &mut self,
         e: &Event<'_>,
         prefix_time: Option<Millis>,
         filter: &Filter,
         counts: &mut LineCounts,
-    ) {
+    ) -> Option<(Kind, Option<Millis>)> {
         let kind = classify(e);
         match kind {
             Kind::OtherComponent => {
                 counts.other_component += 1;
-                return;
+                return Some((kind, None));
             }
             Kind::OtherJson => {
                 counts.other_json += 1;
-                return;
+                return Some((kind, None));
             }
             Kind::OtherRequest => {
                 counts.requests += 1;
                 counts.other_requests += 1;
-                return;
+                return Some((kind, None));
             }
             Kind::Failure | Kind::Probe | Kind::Forbidden => counts.requests += 1,
         }
@@ -348,7 +349,7 @@ impl Summary {
         let token = e.token_id.as_deref();
         if filter.is_active() && !filter.keeps(time, reason, token, ip) {
             counts.filtered_out += 1;
-            return;
+            return None;
         }
         match kind {
             Kind::Probe => counts.probes += 1,
@@ -364,6 +365,7 @@ impl Summary {
             }
             _ => self.record_failure(e, time, ip, counts),
         }
+        Some((kind, time))
     }
 
     fn ip_entry(&mut self, ip: &str) -> &mut IpStats {

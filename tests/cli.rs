@@ -351,3 +351,105 @@ fn help_teaches() {
         predicate::str::contains("Examples:").and(predicate::str::contains("--ban-threshold")),
     );
 }
+
+#[test]
+fn ndjson_has_one_object_per_matching_failure_with_file_and_line() {
+    let out = tokentrail()
+        .args([&fixture("k8s/cri.log"), "--format", "ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for key in [
+        "time",
+        "status",
+        "reason",
+        "token_class",
+        "token_id",
+        "ip",
+        "user",
+        "route",
+        "method",
+        "ua",
+        "scopes",
+        "file",
+        "line",
+    ] {
+        assert!(lines[0].get(key).is_some(), "missing {key}");
+    }
+    // The P/P/F line is reported at its first chunk's line.
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[0]["token_id"], "12");
+    assert_eq!(lines[2]["token_id"], "14");
+    assert_eq!(lines[2]["line"], 5);
+}
+
+#[test]
+fn raw_prints_the_matching_lines_unchanged_in_input_order() {
+    let path = fixture("mixed/api_json.log");
+    let text = std::fs::read_to_string(fixtures().join("mixed/api_json.log")).unwrap();
+    let out = tokentrail()
+        .args([
+            &path,
+            "--raw",
+            "--token",
+            "PersonalAccessToken/12",
+            "--chunk-size",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let want: Vec<&str> = text
+        .split('\n')
+        .filter(|l| {
+            l.contains("\"meta.auth_fail_token_id\":\"PersonalAccessToken/12\"")
+                && !l.contains("\"status\":302")
+        })
+        .collect();
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        want.iter()
+            .map(|l| l.trim_end_matches('\r'))
+            .collect::<Vec<_>>()
+    );
+    assert!(printed.contains("\r\n"), "the CRLF line keeps its CR");
+}
+
+#[test]
+fn list_inputs_shows_what_was_picked_and_why() {
+    let out = tokentrail()
+        .args([&fixture("rotated"), "--list-inputs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 6);
+    assert!(text.contains("api_json.log.3.gz\t1.96 KiB\tgzip\trequest log in"));
+    assert!(!text.contains("sidekiq.log"));
+}
+
+#[test]
+fn completions_and_man_page() {
+    tokentrail()
+        .args(["completions", "bash"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("_tokentrail"));
+    tokentrail()
+        .args(["completions", "zsh"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("#compdef tokentrail"));
+    tokentrail()
+        .arg("man")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(".TH tokentrail 1"));
+}

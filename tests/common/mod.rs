@@ -31,6 +31,7 @@ pub fn scan_paths(
         threads,
         chunk_size: chunk,
         buffer_size: buffer,
+        ..ScanOptions::default()
     };
     tokentrail::scan(&inputs, errors, &settings, &opts)
 }
