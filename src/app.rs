@@ -154,32 +154,27 @@ fn scan_with_progress(
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
+            // The bar's clock starts with the scan; it becomes visible only after a second.
+            let bar = indicatif::ProgressBar::with_draw_target((total > 0).then_some(total), indicatif::ProgressDrawTarget::hidden());
+            let template = if total > 0 {
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+            } else {
+                "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec}"
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
             let start = std::time::Instant::now();
-            let mut bar: Option<indicatif::ProgressBar> = None;
+            let mut visible = false;
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
-                if bar.is_none() && start.elapsed() >= Duration::from_secs(1) {
-                    let b = indicatif::ProgressBar::with_draw_target(
-                        (total > 0).then_some(total),
-                        indicatif::ProgressDrawTarget::stderr_with_hz(10),
-                    );
-                    let template = if total > 0 {
-                        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-                    } else {
-                        "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec}"
-                    };
-                    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-                        b.set_style(style);
-                    }
-                    bar = Some(b);
+                if !visible && start.elapsed() >= Duration::from_secs(1) {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
+                    visible = true;
                 }
-                if let Some(b) = &bar {
-                    b.set_position(counter.load(Ordering::Relaxed));
-                }
+                bar.set_position(counter.load(Ordering::Relaxed));
             }
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
+            bar.finish_and_clear();
         });
         let outcome = scan(inputs, errors, &config.scan, &options);
         done.store(true, Ordering::Relaxed);
