@@ -133,6 +133,12 @@ pub struct Args {
     #[arg(long)]
     pub full_parse: bool,
 
+    /// Also find when each failing token last WORKED (successful requests log `token_type` and
+    /// `token_id`): "worked until 23:58:12, failing since 00:00:03" proves an expiry. Costs time:
+    /// most successful API lines are then decoded too.
+    #[arg(long)]
+    pub last_success: bool,
+
     /// Unreadable lines to show, with file and line number.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub examples: usize,

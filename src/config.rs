@@ -134,7 +134,12 @@ impl Config {
             rows,
             examples: args.examples,
             scan: ScanSettings {
-                prefilter: Prefilter::new(),
+                prefilter: if args.last_success {
+                    Prefilter::new().with_successes()
+                } else {
+                    Prefilter::new()
+                },
+                track_successes: args.last_success,
                 filter,
                 full_parse: args.full_parse,
                 max_examples: args.examples.max(5),
@@ -151,6 +156,7 @@ impl Config {
                 top_values: args.top_values,
                 ban,
                 bucket_s,
+                last_success_tracked: args.last_success,
             },
             raw: args.raw,
             list_inputs: args.list_inputs,

@@ -60,6 +60,10 @@ pub struct Event<'a> {
     pub token_type: Text<'a>,
     /// `meta.auth_fail_auth_header_type`.
     pub header_type: Text<'a>,
+    /// `token_type`, logged only after a token was accepted.
+    pub success_token_type: Text<'a>,
+    /// `token_id`, logged only after a token was accepted (an integer, or a string of digits).
+    pub success_token_id: Option<i64>,
 }
 
 impl<'a> Event<'a> {
@@ -100,6 +104,8 @@ enum Key {
     RequestedScopes,
     TokenType,
     HeaderType,
+    SuccessTokenType,
+    SuccessTokenId,
     Ignored,
 }
 
@@ -122,6 +128,8 @@ impl Key {
             "meta.auth_fail_requested_scopes" => Key::RequestedScopes,
             "meta.auth_fail_token_type" => Key::TokenType,
             "meta.auth_fail_auth_header_type" => Key::HeaderType,
+            "token_type" => Key::SuccessTokenType,
+            "token_id" => Key::SuccessTokenId,
             _ => Key::Ignored,
         }
     }
@@ -276,6 +284,10 @@ impl<'de> Deserialize<'de> for Event<'de> {
                         Key::RequestedScopes => e.requested_scopes = text(&mut map)?,
                         Key::TokenType => e.token_type = text(&mut map)?,
                         Key::HeaderType => e.header_type = text(&mut map)?,
+                        Key::SuccessTokenType => e.success_token_type = text(&mut map)?,
+                        Key::SuccessTokenId => {
+                            e.success_token_id = map.next_value::<StatusValue>()?.0
+                        }
                         Key::Ignored => {
                             map.next_value::<IgnoredAny>()?;
                         }

@@ -28,9 +28,11 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod scan;
+pub mod scenario;
 pub mod summary;
 pub mod time;
 pub mod token;
+pub mod triage;
 
 pub use report::{Report, ReportOptions};
 pub use run::{ScanOptions, ScanOutcome, scan};

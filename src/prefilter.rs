@@ -11,12 +11,16 @@
 //! - `\u00`: an escaped ASCII character could spell either key in a way the byte test cannot see.
 //!
 //! It does not look at which object a key belongs to, so a nested `"status":401` passes too.
+//!
+//! With [`Prefilter::with_successes`], lines with a `"token_id"` key (successful token requests)
+//! pass too, so that the last success of a failing token can be found (`--last-success`).
 
 use memchr::memmem::Finder;
 
 const STATUS: &[u8] = b"\"status\"";
 const AUTH_FAIL: &[u8] = b"auth_fail";
 const ASCII_ESCAPE: &[u8] = b"\\u00";
+const TOKEN_ID: &[u8] = b"\"token_id\"";
 
 /// Byte searchers for the candidate test; build once and share between threads.
 #[derive(Debug, Clone)]
@@ -24,6 +28,7 @@ pub struct Prefilter {
     status: Finder<'static>,
     auth_fail: Finder<'static>,
     escape: Finder<'static>,
+    success: Option<Finder<'static>>,
 }
 
 impl Default for Prefilter {
@@ -66,12 +71,25 @@ impl Prefilter {
             status: Finder::new(STATUS).into_owned(),
             auth_fail: Finder::new(AUTH_FAIL).into_owned(),
             escape: Finder::new(ASCII_ESCAPE).into_owned(),
+            success: None,
         }
+    }
+
+    /// Also lets through lines with a `"token_id"` key (successful token requests).
+    pub fn with_successes(mut self) -> Self {
+        self.success = Some(Finder::new(TOKEN_ID).into_owned());
+        self
     }
 
     /// The candidate test for one line on its own.
     pub fn is_candidate(&self, line: &[u8]) -> bool {
-        if self.auth_fail.find(line).is_some() || self.escape.find(line).is_some() {
+        if self.auth_fail.find(line).is_some()
+            || self.escape.find(line).is_some()
+            || self
+                .success
+                .as_ref()
+                .is_some_and(|f| f.find(line).is_some())
+        {
             return true;
         }
         self.status
@@ -88,6 +106,7 @@ impl Prefilter {
             status: Hit::Unknown,
             auth_fail: Hit::Unknown,
             escape: Hit::Unknown,
+            success: Hit::Unknown,
         }
     }
 }
@@ -108,6 +127,7 @@ pub struct Cursor<'b> {
     status: Hit,
     auth_fail: Hit,
     escape: Hit,
+    success: Hit,
 }
 
 /// Advances `hit` to the first occurrence at or after `from`, and returns it.
@@ -134,6 +154,9 @@ impl Cursor<'_> {
         let (f, buf) = (self.filter, self.buf);
         if next_at(&f.auth_fail, buf, &mut self.auth_fail, start).is_some_and(|at| at < end)
             || next_at(&f.escape, buf, &mut self.escape, start).is_some_and(|at| at < end)
+            || f.success.as_ref().is_some_and(|s| {
+                next_at(s, buf, &mut self.success, start).is_some_and(|at| at < end)
+            })
         {
             return true;
         }

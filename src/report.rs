@@ -11,8 +11,9 @@ use serde::Serialize;
 use crate::ban::{BanThreshold, windows};
 use crate::run::ScanOutcome;
 use crate::summary::{LineCounts, Summary, Tally};
-use crate::time::{Millis, format_rfc3339};
+use crate::time::{Millis, format_day, format_rfc3339};
 use crate::token::{cmp_ids, split_token_id};
+use crate::triage::{classify_pattern, cliff_days, find_onset};
 
 /// The schema name written into every JSON report.
 pub const SCHEMA: &str = "tokentrail.report/v1";
@@ -28,6 +29,8 @@ pub struct ReportOptions {
     pub ban: BanThreshold,
     /// Timeline bucket in seconds (`None`: chosen from the time span).
     pub bucket_s: Option<u64>,
+    /// Whether the scan tracked successes (`--last-success`).
+    pub last_success_tracked: bool,
 }
 
 impl Default for ReportOptions {
@@ -37,6 +40,7 @@ impl Default for ReportOptions {
             top_values: 10,
             ban: BanThreshold::SELF_MANAGED,
             bucket_s: None,
+            last_success_tracked: false,
         }
     }
 }
@@ -152,6 +156,14 @@ pub struct TokenEntry {
     pub token_types: Vec<ValueCount>,
     /// `meta.auth_fail_auth_header_type` values (addition).
     pub auth_header_types: Vec<ValueCount>,
+    /// `burst`, `recurring` or `sporadic`.
+    pub pattern: &'static str,
+    /// The interval of a recurring pattern, in seconds.
+    pub interval_s: Option<u64>,
+    /// The last success before the first failure, with `--last-success` (addition).
+    pub last_success: Option<Time>,
+    /// Failures per UTC hour of day, 0–23 (addition).
+    pub hours_utc: [u64; 24],
 }
 
 /// One client IP (`ips[]`).
@@ -181,6 +193,63 @@ pub struct IpEntry {
     pub forbidden_other: u64,
     /// Distinct tokens that failed from this IP (addition).
     pub distinct_tokens: usize,
+    /// The first failure of the first window that reached the threshold (addition).
+    pub threshold_window_start: Option<Time>,
+    /// forbidden_other responses to this IP at or after the threshold was reached: the ban itself
+    /// (addition).
+    pub forbidden_after_threshold: u64,
+    /// Tokens that failed from this IP, top values (`none`: unattributed) (addition).
+    pub tokens: Vec<ValueCount>,
+    /// User agents of its failures, top values (addition).
+    pub user_agents: Vec<ValueCount>,
+    /// Many distinct tokens from one address: a shared NAT or proxy (addition).
+    pub shared: bool,
+}
+
+/// Distinct tokens from one IP that mark it as shared (NAT, proxy, CI fleet).
+pub const SHARED_IP_TOKENS: usize = 5;
+
+/// A jump in the failure rate (`onset`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OnsetEntry {
+    /// Start of the first bucket far above the baseline.
+    pub time: Time,
+    /// Mean failures per bucket before it.
+    pub baseline_per_bucket: f64,
+    /// Most failures in one bucket from then on.
+    pub peak_per_bucket: u64,
+    /// Failures in the onset bucket (addition).
+    pub failures: u64,
+    /// The most frequent reason in the onset bucket (addition).
+    pub top_reason: Option<String>,
+    /// Tokens whose first failure falls in the onset bucket (addition).
+    pub new_tokens: u64,
+}
+
+/// One token of an expiry cliff.
+#[derive(Debug, Clone, Serialize)]
+pub struct CliffMember {
+    /// Token class.
+    pub class: String,
+    /// Token id.
+    pub id: String,
+    /// Its first `token_expired` failure.
+    pub first_failure: Time,
+    /// Its last success before that, with `--last-success`.
+    pub last_success: Option<Time>,
+}
+
+/// A UTC day on which many tokens started failing with `token_expired` (`cliffs[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Cliff {
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Distinct tokens whose first expiry failure is on that day.
+    pub tokens: usize,
+    /// The earliest of those failures.
+    pub first_failure: Time,
+    /// The tokens, by first failure.
+    pub members: Vec<CliffMember>,
 }
 
 /// One timeline bucket.
@@ -230,6 +299,12 @@ pub struct Report {
     pub ban_threshold: BanThreshold,
     /// Failures over time.
     pub timeline: Timeline,
+    /// The first jump in failures, or `null`.
+    pub onset: Option<OnsetEntry>,
+    /// Expiry cliffs.
+    pub cliffs: Vec<Cliff>,
+    /// Whether successes were tracked (`--last-success`) (addition).
+    pub last_success_tracked: bool,
 }
 
 fn top_values(t: &Tally, n: usize) -> Vec<ValueCount> {
@@ -285,6 +360,87 @@ fn timeline(summary: &Summary, requested: Option<u64>) -> Timeline {
     Timeline { bucket_s, buckets }
 }
 
+/// Failures per UTC hour of day.
+fn hours(times: &[Millis]) -> [u64; 24] {
+    let mut h = [0u64; 24];
+    for t in times {
+        h[(t.rem_euclid(86_400_000) / 3_600_000) as usize] += 1;
+    }
+    h
+}
+
+fn onset(s: &Summary, timeline: &Timeline) -> Option<OnsetEntry> {
+    let counts: Vec<u64> = timeline.buckets.iter().map(|b| b.failures).collect();
+    let found = find_onset(&counts)?;
+    let bucket = &timeline.buckets[found.bucket];
+    let width = timeline.bucket_s as i64 * 1000;
+    let (from, to) = (bucket.start.0, bucket.start.0 + width);
+    let top_reason = bucket
+        .by_reason
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(r, _)| r.clone());
+    let new_tokens = s
+        .tokens
+        .values()
+        .filter(|t| {
+            t.seen
+                .0
+                .is_some_and(|(first, _)| first >= from && first < to)
+        })
+        .count() as u64;
+    Some(OnsetEntry {
+        time: bucket.start,
+        baseline_per_bucket: (found.baseline * 1000.0).round() / 1000.0,
+        peak_per_bucket: found.peak,
+        failures: bucket.failures,
+        top_reason,
+        new_tokens,
+    })
+}
+
+fn cliffs(s: &Summary) -> Vec<Cliff> {
+    let firsts: Vec<(&str, Millis)> = s
+        .tokens
+        .iter()
+        .filter_map(|(k, t)| t.first_expired.map(|f| (&**k, f)))
+        .collect();
+    let days = cliff_days(&firsts.iter().map(|f| f.1).collect::<Vec<_>>());
+    days.into_iter()
+        .map(|day| {
+            let mut members: Vec<CliffMember> = firsts
+                .iter()
+                .filter(|(_, f)| f.div_euclid(86_400_000) * 86_400_000 == day)
+                .map(|(text, first)| {
+                    let (class, id) = split_token_id(text);
+                    CliffMember {
+                        class: class.to_string(),
+                        id: id.to_string(),
+                        first_failure: Time(*first),
+                        last_success: s
+                            .successes
+                            .get(*text)
+                            .and_then(|r| r.last_before(*first))
+                            .map(Time),
+                    }
+                })
+                .collect();
+            members.sort_by(|a, b| {
+                a.first_failure
+                    .cmp(&b.first_failure)
+                    .then_with(|| a.class.cmp(&b.class))
+                    .then_with(|| cmp_ids(&a.id, &b.id))
+            });
+            Cliff {
+                day: format_day(day),
+                tokens: members.len(),
+                first_failure: members[0].first_failure,
+                members,
+            }
+        })
+        .collect()
+}
+
 impl Report {
     /// Builds the report of a scan.
     pub fn build(outcome: &ScanOutcome, opts: &ReportOptions) -> Self {
@@ -328,6 +484,9 @@ impl Report {
             .iter()
             .map(|(text, t)| {
                 let (class, id) = split_token_id(text);
+                let mut times = t.times.clone();
+                times.sort_unstable();
+                let pattern = classify_pattern(&times);
                 TokenEntry {
                     class: class.to_string(),
                     id: id.to_string(),
@@ -353,6 +512,16 @@ impl Report {
                     distinct_requested_scopes: t.requested_scopes.0.len(),
                     token_types: top_values(&t.token_types, n),
                     auth_header_types: top_values(&t.header_types, n),
+                    pattern: pattern.name(),
+                    interval_s: pattern.interval_s(),
+                    last_success: t
+                        .seen
+                        .0
+                        .and_then(|(first, _)| {
+                            s.successes.get(&**text).and_then(|r| r.last_before(first))
+                        })
+                        .map(Time),
+                    hours_utc: hours(&times),
                 }
             })
             .collect();
@@ -385,6 +554,17 @@ impl Report {
                     threshold_reached_at: w.first_crossing.map(|(_, t)| Time(t)),
                     forbidden_other: ip.forbidden_other,
                     distinct_tokens: ip.tokens.0.keys().filter(|k| &***k != "none").count(),
+                    threshold_window_start: w.first_crossing.map(|(start, _)| Time(start)),
+                    forbidden_after_threshold: w
+                        .first_crossing
+                        .map(|(_, reached)| {
+                            ip.forbidden_times.iter().filter(|&&t| t >= reached).count() as u64
+                        })
+                        .unwrap_or(0),
+                    tokens: top_values(&ip.tokens, n),
+                    user_agents: top_values(&ip.user_agents, n),
+                    shared: ip.tokens.0.keys().filter(|k| &***k != "none").count()
+                        >= SHARED_IP_TOKENS,
                 }
             })
             .collect();
@@ -395,6 +575,7 @@ impl Report {
             ips.truncate(top);
         }
 
+        let timeline = timeline(s, opts.bucket_s);
         Report {
             schema: SCHEMA,
             inputs,
@@ -410,7 +591,10 @@ impl Report {
             ips,
             distinct_ips,
             ban_threshold: opts.ban,
-            timeline: timeline(s, opts.bucket_s),
+            onset: onset(s, &timeline),
+            cliffs: cliffs(s),
+            timeline,
+            last_success_tracked: opts.last_success_tracked,
         }
     }
 }

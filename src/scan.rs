@@ -28,6 +28,9 @@ pub struct ScanSettings {
     pub max_examples: usize,
     /// What to keep of each matching failure (`--format ndjson`, `--raw`).
     pub keep: Keep,
+    /// Remember the latest successes of each token (`--last-success`); the prefilter must then
+    /// let `"token_id"` lines through ([`Prefilter::with_successes`]).
+    pub track_successes: bool,
 }
 
 /// An unreadable line kept as an example, with its physical line number (1-based) in its unit.
@@ -242,6 +245,10 @@ impl<'s> LineScanner<'s> {
         match Event::parse(object) {
             Ok(event) => {
                 let counted = summary.record(&event, time, &self.settings.filter, &mut self.counts);
+                if self.settings.track_successes && matches!(counted, Some((Kind::OtherRequest, _)))
+                {
+                    summary.record_success(&event, time);
+                }
                 if let Some((Kind::Failure, time)) = counted {
                     let body = match self.settings.keep {
                         Keep::Nothing => return,

@@ -176,10 +176,14 @@ pub struct TokenStats {
     pub token_types: Tally,
     /// `meta.auth_fail_auth_header_type`.
     pub header_types: Tally,
+    /// Every failure time (unsorted until the report), for the pattern and the hourly view.
+    pub times: Vec<Millis>,
+    /// The first `token_expired` failure, for expiry cliffs.
+    pub first_expired: Option<Millis>,
 }
 
 impl TokenStats {
-    fn merge(&mut self, o: TokenStats) {
+    fn merge(&mut self, mut o: TokenStats) {
         self.count += o.count;
         self.seen.merge(o.seen);
         self.reasons.merge(o.reasons);
@@ -193,6 +197,11 @@ impl TokenStats {
         self.requested_scopes.merge(o.requested_scopes);
         self.token_types.merge(o.token_types);
         self.header_types.merge(o.header_types);
+        self.times.append(&mut o.times);
+        self.first_expired = match (self.first_expired, o.first_expired) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 
@@ -213,6 +222,9 @@ pub struct IpStats {
     pub forbidden_other: u64,
     /// First and last forbidden_other time.
     pub forbidden_seen: Span,
+    /// Every forbidden_other time (unsorted until the report): a ban shows as 403s after the
+    /// threshold was reached.
+    pub forbidden_times: Vec<Millis>,
     /// Tokens that failed from this IP.
     pub tokens: Tally,
     /// User agents of failures from this IP.
@@ -228,6 +240,7 @@ impl IpStats {
         self.failure_times.append(&mut o.failure_times);
         self.forbidden_other += o.forbidden_other;
         self.forbidden_seen.merge(o.forbidden_seen);
+        self.forbidden_times.append(&mut o.forbidden_times);
         self.tokens.merge(o.tokens);
         self.user_agents.merge(o.user_agents);
     }
@@ -292,6 +305,40 @@ pub struct Summary {
     pub seen: Span,
     /// Failures without a usable time.
     pub untimed_failures: u64,
+    /// The latest successful requests per token (`Class/id` from `token_type`/`token_id`), when
+    /// successes are tracked (`--last-success`).
+    pub successes: HashMap<Box<str>, RecentTimes>,
+}
+
+/// The most recent times of something, at most [`RecentTimes::KEEP`] of them, sorted ascending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentTimes(pub Vec<Millis>);
+
+impl RecentTimes {
+    /// How many times are kept.
+    pub const KEEP: usize = 32;
+
+    /// Adds a time, dropping the oldest beyond [`Self::KEEP`].
+    pub fn add(&mut self, t: Millis) {
+        let at = self.0.partition_point(|&x| x < t);
+        self.0.insert(at, t);
+        if self.0.len() > Self::KEEP {
+            self.0.remove(0);
+        }
+    }
+
+    /// Adds another set.
+    pub fn merge(&mut self, o: RecentTimes) {
+        for t in o.0 {
+            self.add(t);
+        }
+    }
+
+    /// The latest time strictly before `t`, if it is among those kept.
+    pub fn last_before(&self, t: Millis) -> Option<Millis> {
+        let at = self.0.partition_point(|&x| x < t);
+        (at > 0).then(|| self.0[at - 1])
+    }
 }
 
 impl Summary {
@@ -311,6 +358,9 @@ impl Summary {
         }
         self.seen.merge(o.seen);
         self.untimed_failures += o.untimed_failures;
+        for (k, t) in o.successes {
+            self.successes.entry(k).or_default().merge(t);
+        }
     }
 
     /// Counts one decoded JSON line. `prefix_time` is the container timestamp, if any. Returns the
@@ -360,12 +410,44 @@ impl Summary {
                     stats.forbidden_other += 1;
                     if let Some(t) = time {
                         stats.forbidden_seen.add(t);
+                        stats.forbidden_times.push(t);
                     }
                 }
             }
             _ => self.record_failure(e, time, ip, counts),
         }
         Some((kind, time))
+    }
+
+    /// Remembers when a token last worked: a 2xx/3xx line with `token_type` and `token_id`.
+    pub fn record_success(&mut self, e: &Event<'_>, prefix_time: Option<Millis>) {
+        let (Some(class), Some(id), Some(status)) = (
+            e.success_token_type.as_deref(),
+            e.success_token_id,
+            e.status,
+        ) else {
+            return;
+        };
+        if !(200..400).contains(&status) {
+            return;
+        }
+        let Some(time) = e
+            .time
+            .as_deref()
+            .and_then(|t| parse_rfc3339(t.as_bytes()))
+            .or(prefix_time)
+        else {
+            return;
+        };
+        let key = format!("{class}/{id}");
+        match self.successes.get_mut(key.as_str()) {
+            Some(r) => r.add(time),
+            None => {
+                let mut r = RecentTimes::default();
+                r.add(time);
+                self.successes.insert(key.into(), r);
+            }
+        }
     }
 
     fn ip_entry(&mut self, ip: &str) -> &mut IpStats {
@@ -434,6 +516,10 @@ impl Summary {
         t.count += 1;
         if let Some(time) = time {
             t.seen.add(time);
+            t.times.push(time);
+            if reason == Some("token_expired") {
+                t.first_expired = Some(t.first_expired.map_or(time, |f| f.min(time)));
+            }
         }
         t.reasons.add(reason_key);
         *t.status.entry(e.status.unwrap_or_default()).or_default() += 1;
