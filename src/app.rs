@@ -76,6 +76,22 @@ fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<
     }
 }
 
+/// Writes to a file (`--output`), reporting a failure with the path.
+fn write_file(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), u8> {
+    let result = std::fs::File::create(path).and_then(|f| {
+        let mut out = io::BufWriter::with_capacity(64 << 10, f);
+        write(&mut out)?;
+        out.flush()
+    });
+    result.map_err(|e| {
+        eprintln!("tokentrail: cannot write {}: {e}", path.display());
+        EXIT_ERROR
+    })
+}
+
 /// Runs a parsed command line and returns the exit status.
 pub fn main_with(cli: Cli) -> u8 {
     match cli.command {
@@ -257,15 +273,16 @@ pub fn run(config: Config) -> u8 {
         }
     }
     let report = Report::build(&outcome, &config.report);
-    let written = write_stdout(|out| {
-        let terminal = io::stdout().is_terminal();
+    let to_file = config.output.is_some();
+    let emit = |out: &mut dyn Write| {
+        let terminal = !to_file && io::stdout().is_terminal();
         if config.raw {
             return write_records(&outcome, out, terminal);
         }
         match config.format {
             Format::Table => {
                 let opts = TableOptions {
-                    color: use_color(config.color),
+                    color: !to_file && use_color(config.color),
                     rows: config.rows,
                     examples: config.examples,
                 };
@@ -274,8 +291,14 @@ pub fn run(config: Config) -> u8 {
             Format::Json => render::json::render(&report, out),
             Format::Csv => render::csv::render(&report, out),
             Format::Ndjson => write_records(&outcome, out, false),
+            Format::Markdown => render::markdown::render(&report, out),
+            Format::Html => render::html::render(&report, out),
         }
-    });
+    };
+    let written = match &config.output {
+        Some(path) => write_file(path, emit),
+        None => write_stdout(emit),
+    };
     if let Err(code) = written {
         return code;
     }

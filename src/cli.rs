@@ -13,6 +13,11 @@ pub enum Format {
     Json,
     /// One row per failing token, for spreadsheets.
     Csv,
+    /// The table report as GitHub/GitLab-flavoured Markdown, to paste into an incident issue.
+    Markdown,
+    /// One self-contained HTML page (no network, no scripts) with the timeline as inline SVG; use
+    /// with --output report.html.
+    Html,
     /// One JSON object per matching failure (time, status, reason, token, ip, user, route, method,
     /// ua, scopes, file, line), for jq, Elasticsearch or Loki.
     Ndjson,
@@ -167,4 +172,8 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

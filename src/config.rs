@@ -56,6 +56,8 @@ pub struct Config {
     pub list_inputs: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// Where the report goes (`None`: standard output).
+    pub output: Option<PathBuf>,
 }
 
 /// Parses a duration such as `90s`, `30m`, `2h`, `7d` into seconds.
@@ -161,6 +163,7 @@ impl Config {
             raw: args.raw,
             list_inputs: args.list_inputs,
             quiet: args.quiet,
+            output: args.output,
         })
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod csv;
 pub mod escape;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod table;
 
 /// Formats an integer with thousands separators: `1234567` → `1,234,567`.
