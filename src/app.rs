@@ -92,30 +92,61 @@ fn write_file(
     })
 }
 
+/// Which view of the report to print as a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    /// The default report.
+    Report,
+    /// `tokentrail timeline`.
+    Timeline,
+    /// `tokentrail token CLASS/ID`.
+    Token(String),
+    /// `tokentrail ips`.
+    Ips,
+}
+
+/// Columns of the terminal on standard output (`COLUMNS`, else 100 when unknown).
+fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(100)
+}
+
 /// Runs a parsed command line and returns the exit status.
 pub fn main_with(cli: Cli) -> u8 {
-    match cli.command {
-        Some(Command::Completions { shell }) => {
-            let written = write_stdout(|out| {
-                clap_complete::generate(shell, &mut Cli::command(), "tokentrail", out);
-                Ok(())
-            });
-            return written.err().unwrap_or(0);
+    let (args, view) = match cli.command {
+        None => (cli.args, View::Report),
+        Some(Command::Timeline(args)) => (args, View::Timeline),
+        Some(Command::Ips(args)) => (args, View::Ips),
+        Some(Command::Token(t)) => {
+            let mut args = t.args;
+            args.token.push(t.which.clone());
+            args.top_values = usize::MAX;
+            (args, View::Token(t.which))
         }
-        Some(Command::Man) => {
-            return write_stdout(|out| clap_mangen::Man::new(Cli::command()).render(out))
-                .err()
-                .unwrap_or(0);
-        }
-        None => {}
-    }
-    match Config::from_args(cli.args) {
-        Ok(config) => run(config),
+        Some(other) => return print_command(other),
+    };
+    match Config::from_args(args) {
+        Ok(config) => run(config, &view),
         Err(e) => {
             eprintln!("tokentrail: {e}");
             EXIT_ERROR
         }
     }
+}
+
+/// Prints completions or the man page.
+fn print_command(command: Command) -> u8 {
+    let written = match command {
+        Command::Completions { shell } => write_stdout(|out| {
+            clap_complete::generate(shell, &mut Cli::command(), "tokentrail", out);
+            Ok(())
+        }),
+        Command::Man => write_stdout(|out| clap_mangen::Man::new(Cli::command()).render(out)),
+        Command::Timeline(_) | Command::Token(_) | Command::Ips(_) => Ok(()),
+    };
+    written.err().unwrap_or(0)
 }
 
 /// Lists the inputs with their size, encoding and why they were picked.
@@ -231,8 +262,8 @@ fn write_records(outcome: &ScanOutcome, out: &mut dyn Write, terminal: bool) -> 
     Ok(())
 }
 
-/// Runs the report (or the raw / ndjson listing) and returns the exit status.
-pub fn run(config: Config) -> u8 {
+/// Runs the report (or the raw / ndjson listing, or a view) and returns the exit status.
+pub fn run(config: Config, view: &View) -> u8 {
     let paths = if config.paths.is_empty() {
         match default_paths() {
             Ok(p) => p,
@@ -281,12 +312,19 @@ pub fn run(config: Config) -> u8 {
         }
         match config.format {
             Format::Table => {
+                let color = !to_file && use_color(config.color);
                 let opts = TableOptions {
-                    color: !to_file && use_color(config.color),
+                    color,
                     rows: config.rows,
                     examples: config.examples,
+                    width: terminal_width(),
                 };
-                render::table::render(&report, &opts, out)
+                match view {
+                    View::Report => render::table::render(&report, &opts, out),
+                    View::Timeline => render::timeline::render(&report, opts.width, color, out),
+                    View::Token(name) => render::token::render(&report, name, out),
+                    View::Ips => render::ips::render(&report, config.rows, out),
+                }
             }
             Format::Json => render::json::render(&report, out),
             Format::Csv => render::csv::render(&report, out),

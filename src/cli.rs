@@ -67,6 +67,12 @@ pub struct Cli {
 /// Commands besides the default report.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
+    /// Failures over time: a bar chart per bucket, stacked by reason, with the onset and the peak.
+    Timeline(Args),
+    /// Everything about one token: counts, times, IPs, user agents, routes, scopes, next steps.
+    Token(TokenArgs),
+    /// Client IPs by failures with ban risk, the window that crossed it, and the tokens behind them.
+    Ips(Args),
     /// Print a shell completion script: tokentrail completions bash > /etc/bash_completion.d/tokentrail
     Completions {
         /// The shell.
@@ -75,6 +81,17 @@ pub enum Command {
     },
     /// Print the man page (roff): tokentrail man > /usr/local/share/man/man1/tokentrail.1
     Man,
+}
+
+/// `tokentrail token CLASS/ID [PATH]...`
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// The token as logged in meta.auth_fail_token_id: PersonalAccessToken/12, OauthAccessToken/7.
+    #[arg(id = "which", value_name = "CLASS/ID")]
+    pub which: String,
+    /// Paths and options, as for the report.
+    #[command(flatten)]
+    pub args: Args,
 }
 
 /// The report's paths and options.
@@ -176,4 +193,39 @@ pub struct Args {
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommands_and_paths() {
+        let cli = Cli::try_parse_from([
+            "tokentrail",
+            "token",
+            "PersonalAccessToken/12",
+            "a.log",
+            "--top",
+            "3",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Token(t)) => {
+                assert_eq!(t.which, "PersonalAccessToken/12");
+                assert_eq!(t.args.paths, [PathBuf::from("a.log")]);
+                assert_eq!(t.args.top, Some(3));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from(["tokentrail", "x.log", "--format", "json"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.args.paths, [PathBuf::from("x.log")]);
+    }
 }

@@ -175,3 +175,69 @@ fn bursts_and_ban_windows_for_each_preset() {
         assert_eq!(t.pattern, "burst", "token {}", t.id);
     }
 }
+
+fn cli(args: &[&str]) -> String {
+    let out = assert_cmd::Command::cargo_bin("tokentrail")
+        .unwrap()
+        .env("COLUMNS", "110")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn views_are_pinned() {
+    let (_a, night) = write("api_json.log", |b| {
+        expiry_night(40, b).unwrap();
+    });
+    let (_b, burst) = write("api_json.log", |b| {
+        burst_and_ban(b).unwrap();
+    });
+    let (_c, cron) = write("api_json.log", |b| {
+        cron_job(b).unwrap();
+    });
+    let night = night.to_str().unwrap();
+    let clean = |s: String, path: &str| s.replace(path, "api_json.log");
+    insta::assert_snapshot!("timeline_night", cli(&["timeline", night]));
+    insta::assert_snapshot!(
+        "table_night",
+        clean(cli(&[night, "--last-success", "--top", "5"]), night)
+    );
+    insta::assert_snapshot!(
+        "ips_burst",
+        cli(&[
+            "ips",
+            burst.to_str().unwrap(),
+            "--ban-threshold",
+            "gitlab-com-2024"
+        ])
+    );
+    insta::assert_snapshot!(
+        "token_cron",
+        cli(&["token", "PersonalAccessToken/7777", cron.to_str().unwrap()])
+    );
+    insta::assert_snapshot!(
+        "csv_cron",
+        cli(&[cron.to_str().unwrap(), "--format", "csv"])
+    );
+}
+
+#[test]
+fn token_view_of_a_token_that_did_not_fail() {
+    let (_c, cron) = write("api_json.log", |b| {
+        cron_job(b).unwrap();
+    });
+    let out = assert_cmd::Command::cargo_bin("tokentrail")
+        .unwrap()
+        .args(["token", "PersonalAccessToken/1", cron.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no failure in these logs"));
+}

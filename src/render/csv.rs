@@ -8,7 +8,7 @@ use super::escape::csv_cell;
 use crate::report::Report;
 
 /// The header row.
-pub const HEADER: [&str; 14] = [
+pub const HEADER: [&str; 17] = [
     "class",
     "id",
     "failures",
@@ -23,6 +23,9 @@ pub const HEADER: [&str; 14] = [
     "user",
     "requested_scopes",
     "distinct_user_agents",
+    "pattern",
+    "interval_s",
+    "last_success",
 ];
 
 /// Writes one row per token.
@@ -59,6 +62,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             csv_cell(&first(&t.users)),
             csv_cell(&first(&t.requested_scopes)),
             t.distinct_user_agents.to_string(),
+            t.pattern.to_string(),
+            t.interval_s.map(|s| s.to_string()).unwrap_or_default(),
+            t.last_success
+                .map(|x| crate::time::format_rfc3339(x.0))
+                .unwrap_or_default(),
         ];
         w.write_record(&row).map_err(err)?;
     }

@@ -7,9 +7,12 @@
 pub mod csv;
 pub mod escape;
 pub mod html;
+pub mod ips;
 pub mod json;
 pub mod markdown;
 pub mod table;
+pub mod timeline;
+pub mod token;
 
 /// Formats an integer with thousands separators: `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::escape::escape_to_width;
+use super::escape::{escape, escape_to_width};
 use super::{human_bytes, thousands};
 use crate::report::{Report, Time};
 use crate::time::format_human;
@@ -22,6 +22,8 @@ pub struct TableOptions {
     pub rows: usize,
     /// Unreadable lines to list.
     pub examples: usize,
+    /// Terminal width, for the sparkline.
+    pub width: usize,
 }
 
 impl Default for TableOptions {
@@ -30,6 +32,7 @@ impl Default for TableOptions {
             color: false,
             rows: 10,
             examples: 5,
+            width: 100,
         }
     }
 }
@@ -181,6 +184,46 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
         thousands(t.other_requests),
         thousands(t.filtered_out)
     )?;
+    if let Some(o) = &r.onset {
+        writeln!(
+            out,
+            "  {} {} UTC: {} failures in one bucket (before: {:.1} per bucket), mostly {}; {} tokens failing for the first time",
+            p.paint(ALERT, "onset"),
+            format_human(o.time.0),
+            thousands(o.failures),
+            o.baseline_per_bucket,
+            o.top_reason
+                .as_deref()
+                .map(escape)
+                .unwrap_or_else(|| "-".into()),
+            thousands(o.new_tokens)
+        )?;
+    }
+    for c in &r.cliffs {
+        let proof = match c
+            .members
+            .iter()
+            .find_map(|m| m.last_success.map(|ok| (m, ok)))
+        {
+            Some((m, ok)) => format!(
+                "; e.g. {}/{} worked until {}, failing since {}",
+                escape(&m.class),
+                escape(&m.id),
+                &format_human(ok.0)[11..],
+                &format_human(m.first_failure.0)[11..]
+            ),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "  {} {}: {} tokens started failing with token_expired, the first at {} UTC{} (tokentrail --format json | jq '.cliffs')",
+            p.paint(ALERT, "expiry cliff"),
+            c.day,
+            thousands(c.tokens as u64),
+            format_human(c.first_failure.0),
+            proof
+        )?;
+    }
     if r.untimed_failures > 0 {
         writeln!(
             out,
@@ -229,6 +272,7 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
             ("TOKEN", false),
             ("FAILURES", true),
             ("REASONS", false),
+            ("PATTERN", false),
             ("FIRST SEEN", false),
             ("LAST SEEN", false),
             ("TOP IP", false),
@@ -258,6 +302,7 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
                 plain(escape_to_width(&name, 32)),
                 plain(thousands(tok.count)),
                 plain(escape_to_width(&reasons, 28)),
+                plain(super::token::pattern_text(tok)),
                 plain(when(tok.first_seen)),
                 plain(when(tok.last_seen)),
                 plain(top(&tok.ips, 39)),
@@ -318,6 +363,17 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
             ]);
         }
         g.write(&p, out)?;
+    }
+
+    if let Some(spark) = super::timeline::sparkline(r, opts.width.saturating_sub(44).clamp(10, 100))
+    {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} (UTC; tokentrail timeline for the chart)",
+            p.paint(TITLE, "FAILURES OVER TIME")
+        )?;
+        writeln!(out, "{spark}")?;
     }
 
     if t.non_json > 0 && opts.examples > 0 {
