@@ -402,6 +402,46 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
         }
     }
 
+    for c in &r.cliffs {
+        writeln!(out)?;
+        let shown = c.members.len().min(opts.rows);
+        writeln!(
+            out,
+            "{} {} ({} of {} tokens; first failures {})",
+            p.paint(TITLE, "EXPIRY CLIFF"),
+            c.day,
+            shown,
+            thousands(c.tokens as u64),
+            if r.last_success_tracked {
+                "and last successes"
+            } else {
+                "only: --last-success finds when each last worked"
+            }
+        )?;
+        let mut g = Grid::new(&[
+            ("TOKEN", false),
+            ("LAST SUCCESS", false),
+            ("FIRST FAILURE", false),
+        ]);
+        for m in c.members.iter().take(opts.rows) {
+            let name = if m.id.is_empty() {
+                m.class.clone()
+            } else {
+                format!("{}/{}", m.class, m.id)
+            };
+            let ok = m
+                .last_success
+                .map(|t| format_human(t.0))
+                .unwrap_or_else(|| "-".into());
+            g.row(vec![
+                plain(escape_to_width(&name, 40)),
+                plain(ok),
+                plain(format_human(m.first_failure.0)),
+            ]);
+        }
+        g.write(&p, out)?;
+    }
+
     let errors: Vec<_> = r.inputs.iter().filter_map(|i| i.error.as_ref()).collect();
     let shrank: Vec<_> = r.inputs.iter().filter(|i| i.shrank).collect();
     if !errors.is_empty() || !shrank.is_empty() {
