@@ -30,6 +30,7 @@ pub mod run;
 pub mod scan;
 pub mod scenario;
 pub mod summary;
+pub mod tally;
 pub mod time;
 pub mod token;
 pub mod triage;

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::ban::{BanThreshold, windows};
 use crate::run::ScanOutcome;
-use crate::summary::{LineCounts, Summary, Tally};
+use crate::summary::{IpStats, LineCounts, Summary, TokenStats};
+use crate::tally::Tally;
 use crate::time::{Millis, format_day, format_rfc3339};
 use crate::token::{cmp_ids, split_token_id};
 use crate::triage::{classify_pattern, cliff_days, find_onset};
@@ -352,7 +353,7 @@ fn timeline(summary: &Summary, requested: Option<u64>) -> Timeline {
         .collect();
     for (sec, tally) in &summary.per_second {
         let b = &mut buckets[((sec * 1000).div_euclid(width) - lo) as usize];
-        for (reason, n) in &tally.0 {
+        for (reason, n) in tally.iter() {
             b.failures += n;
             *b.by_reason.entry(reason.to_string()).or_default() += n;
         }
@@ -479,10 +480,27 @@ impl Report {
         reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
 
         let n = opts.top_values;
-        let mut tokens: Vec<TokenEntry> = s
+        // Order and cut first, then build entries only for what is kept: a log can name hundreds
+        // of thousands of tokens and addresses.
+        let mut token_order: Vec<(&str, &str, &str, &TokenStats)> = s
             .tokens
             .iter()
             .map(|(text, t)| {
+                let (class, id) = split_token_id(text);
+                (&**text, class, id, &**t)
+            })
+            .collect();
+        token_order.sort_by(|a, b| {
+            b.3.count
+                .cmp(&a.3.count)
+                .then_with(|| a.1.cmp(b.1))
+                .then_with(|| cmp_ids(a.2, b.2))
+        });
+        let distinct_tokens = token_order.len();
+        token_order.truncate(opts.top.unwrap_or(usize::MAX));
+        let tokens: Vec<TokenEntry> = token_order
+            .into_iter()
+            .map(|(text, _, _, t)| {
                 let (class, id) = split_token_id(text);
                 let mut times = t.times.clone();
                 times.sort_unstable();
@@ -493,23 +511,18 @@ impl Report {
                     count: t.count,
                     first_seen: t.seen.0.map(|(a, _)| Time(a)),
                     last_seen: t.seen.0.map(|(_, b)| Time(b)),
-                    reasons: t
-                        .reasons
-                        .0
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), *v))
-                        .collect(),
+                    reasons: t.reasons.iter().map(|(k, v)| (k.to_string(), v)).collect(),
                     status: t.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
                     ips: top_values(&t.ips, n),
-                    distinct_ips: t.ips.0.len(),
+                    distinct_ips: t.ips.len(),
                     user_agents: top_values(&t.user_agents, n),
-                    distinct_user_agents: t.user_agents.0.len(),
+                    distinct_user_agents: t.user_agents.len(),
                     routes: top_values(&t.routes, n),
-                    distinct_routes: t.routes.0.len(),
+                    distinct_routes: t.routes.len(),
                     users: top_values(&t.users, n),
-                    distinct_users: t.users.0.len(),
+                    distinct_users: t.users.len(),
                     requested_scopes: top_values(&t.requested_scopes, n),
-                    distinct_requested_scopes: t.requested_scopes.0.len(),
+                    distinct_requested_scopes: t.requested_scopes.len(),
                     token_types: top_values(&t.token_types, n),
                     auth_header_types: top_values(&t.header_types, n),
                     pattern: pattern.name(),
@@ -518,25 +531,24 @@ impl Report {
                         .seen
                         .0
                         .and_then(|(first, _)| {
-                            s.successes.get(&**text).and_then(|r| r.last_before(first))
+                            s.successes.get(text).and_then(|r| r.last_before(first))
                         })
                         .map(Time),
                     hours_utc: hours(&times),
                 }
             })
             .collect();
-        tokens.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then_with(|| a.class.cmp(&b.class))
-                .then_with(|| cmp_ids(&a.id, &b.id))
-        });
-        let distinct_tokens = tokens.len();
-
-        let mut ips: Vec<IpEntry> = s
+        let mut ip_order: Vec<(&str, &IpStats)> = s
             .ips
             .iter()
             .filter(|(_, ip)| ip.failures > 0)
+            .map(|(a, ip)| (&**a, &**ip))
+            .collect();
+        ip_order.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
+        let distinct_ips = ip_order.len();
+        ip_order.truncate(opts.top.unwrap_or(usize::MAX));
+        let ips: Vec<IpEntry> = ip_order
+            .into_iter()
             .map(|(addr, ip)| {
                 let mut times = ip.failure_times.clone();
                 times.sort_unstable();
@@ -553,7 +565,7 @@ impl Report {
                     ban_risk: w.first_crossing.is_some(),
                     threshold_reached_at: w.first_crossing.map(|(_, t)| Time(t)),
                     forbidden_other: ip.forbidden_other,
-                    distinct_tokens: ip.tokens.0.keys().filter(|k| &***k != "none").count(),
+                    distinct_tokens: ip.tokens.iter().filter(|(k, _)| *k != "none").count(),
                     threshold_window_start: w.first_crossing.map(|(start, _)| Time(start)),
                     forbidden_after_threshold: w
                         .first_crossing
@@ -563,17 +575,11 @@ impl Report {
                         .unwrap_or(0),
                     tokens: top_values(&ip.tokens, n),
                     user_agents: top_values(&ip.user_agents, n),
-                    shared: ip.tokens.0.keys().filter(|k| &***k != "none").count()
+                    shared: ip.tokens.iter().filter(|(k, _)| *k != "none").count()
                         >= SHARED_IP_TOKENS,
                 }
             })
             .collect();
-        ips.sort_by(|a, b| b.failures.cmp(&a.failures).then_with(|| a.ip.cmp(&b.ip)));
-        let distinct_ips = ips.len();
-        if let Some(top) = opts.top {
-            tokens.truncate(top);
-            ips.truncate(top);
-        }
 
         let timeline = timeline(s, opts.bucket_s);
         Report {

@@ -4,10 +4,14 @@
 //! aggregates (reasons, tokens, IPs, per-second timeline). Both are plain values with `merge`, so a
 //! parallel scan is a fold and a reduce. Sorting, top-N and rendering happen later, in `report`.
 
-use std::collections::HashMap;
+// foldhash: several times faster than SipHash on short keys, and randomly seeded per process,
+// so log text crafted to collide cannot slow the scan down.
+use foldhash::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::event::{Component, Event};
 use crate::filter::Filter;
+use crate::tally::{Interner, Tally};
 use crate::time::{Millis, parse_rfc3339};
 
 /// The line accounting of one input (or of all inputs).
@@ -83,52 +87,6 @@ impl LineCounts {
     }
 }
 
-/// Counts of distinct text values (user agents, routes, …).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tally(pub HashMap<Box<str>, u64>);
-
-impl Tally {
-    /// Counts one more `value`.
-    pub fn add(&mut self, value: &str) {
-        self.add_n(value, 1);
-    }
-
-    fn add_n(&mut self, value: &str, n: u64) {
-        match self.0.get_mut(value) {
-            Some(c) => *c += n,
-            None => {
-                self.0.insert(value.into(), n);
-            }
-        }
-    }
-
-    /// Adds another tally to this one.
-    pub fn merge(&mut self, o: Tally) {
-        if self.0.is_empty() {
-            self.0 = o.0;
-            return;
-        }
-        for (k, n) in o.0 {
-            *self.0.entry(k).or_default() += n;
-        }
-    }
-
-    /// `(value, count)` sorted by count descending, then value.
-    pub fn sorted(&self) -> Vec<(&str, u64)> {
-        let mut v: Vec<(&str, u64)> = self.0.iter().map(|(k, n)| (&**k, *n)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        v
-    }
-
-    /// The most frequent value.
-    pub fn top(&self) -> Option<&str> {
-        self.0
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(k, _)| &**k)
-    }
-}
-
 /// Earliest and latest time seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Span(pub Option<(Millis, Millis)>);
@@ -161,7 +119,7 @@ pub struct TokenStats {
     /// Failures by reason (`none` when absent).
     pub reasons: Tally,
     /// Failures by HTTP status.
-    pub status: HashMap<i64, u64>,
+    pub status: Vec<(i64, u64)>,
     /// Client IPs.
     pub ips: Tally,
     /// User agents.
@@ -188,7 +146,10 @@ impl TokenStats {
         self.seen.merge(o.seen);
         self.reasons.merge(o.reasons);
         for (k, n) in o.status {
-            *self.status.entry(k).or_default() += n;
+            match self.status.iter_mut().find(|s| s.0 == k) {
+                Some(s) => s.1 += n,
+                None => self.status.push((k, n)),
+            }
         }
         self.ips.merge(o.ips);
         self.user_agents.merge(o.user_agents);
@@ -296,15 +257,17 @@ pub struct Summary {
     /// Attributed failures by reason (`None`: a token id without a reason).
     pub reasons: HashMap<Option<Box<str>>, u64>,
     /// Failing tokens by their `meta.auth_fail_token_id` text.
-    pub tokens: HashMap<Box<str>, TokenStats>,
+    pub tokens: HashMap<Box<str>, Box<TokenStats>>,
     /// Client IPs of failures and forbidden responses.
-    pub ips: HashMap<Box<str>, IpStats>,
+    pub ips: HashMap<Box<str>, Box<IpStats>>,
     /// Failures per second since the epoch, by reason (`none` when absent).
     pub per_second: HashMap<i64, Tally>,
     /// First and last failure time.
     pub seen: Span,
     /// Failures without a usable time.
     pub untimed_failures: u64,
+    /// Shared copies of the text values in the tallies.
+    pub interner: Interner,
     /// The latest successful requests per token (`Class/id` from `token_type`/`token_id`), when
     /// successes are tracked (`--last-success`).
     pub successes: HashMap<Box<str>, RecentTimes>,
@@ -348,10 +311,20 @@ impl Summary {
             *self.reasons.entry(k).or_default() += n;
         }
         for (k, t) in o.tokens {
-            self.tokens.entry(k).or_default().merge(t);
+            match self.tokens.entry(k) {
+                Entry::Occupied(mut e) => e.get_mut().merge(*t),
+                Entry::Vacant(e) => {
+                    e.insert(t);
+                }
+            }
         }
         for (k, ip) in o.ips {
-            self.ips.entry(k).or_default().merge(ip);
+            match self.ips.entry(k) {
+                Entry::Occupied(mut e) => e.get_mut().merge(*ip),
+                Entry::Vacant(e) => {
+                    e.insert(ip);
+                }
+            }
         }
         for (k, t) in o.per_second {
             self.per_second.entry(k).or_default().merge(t);
@@ -452,7 +425,7 @@ impl Summary {
 
     fn ip_entry(&mut self, ip: &str) -> &mut IpStats {
         if !self.ips.contains_key(ip) {
-            self.ips.insert(ip.into(), IpStats::default());
+            self.ips.insert(ip.into(), Box::default());
         }
         self.ips.get_mut(ip).expect("inserted above")
     }
@@ -503,14 +476,28 @@ impl Summary {
                 stats.seen.add(t);
                 stats.failure_times.push(t);
             }
-            stats.tokens.add(token.unwrap_or("none"));
-            if let Some(ua) = ua {
-                stats.user_agents.add(ua);
+            let token_value = self.interner.get(token.unwrap_or("none"));
+            let ua_value = ua.map(|ua| self.interner.get(ua));
+            let stats = self.ips.get_mut(ip).expect("inserted by ip_entry above");
+            stats.tokens.add_shared(&token_value);
+            if let Some(ua) = &ua_value {
+                stats.user_agents.add_shared(ua);
             }
         }
         let Some(token) = token else { return };
+        let mut intern = |v: Option<&str>| v.map(|v| self.interner.get(v));
+        let values = [
+            intern(ip),
+            intern(ua),
+            intern(e.route.as_deref().or(e.path.as_deref())),
+            intern(e.meta_user.as_deref().or(e.username.as_deref())),
+            intern(e.requested_scopes.as_deref()),
+            intern(e.token_type.as_deref()),
+            intern(e.header_type.as_deref()),
+            intern(Some(reason_key)),
+        ];
         if !self.tokens.contains_key(token) {
-            self.tokens.insert(token.into(), TokenStats::default());
+            self.tokens.insert(token.into(), Box::default());
         }
         let t = self.tokens.get_mut(token).expect("inserted above");
         t.count += 1;
@@ -521,23 +508,26 @@ impl Summary {
                 t.first_expired = Some(t.first_expired.map_or(time, |f| f.min(time)));
             }
         }
-        t.reasons.add(reason_key);
-        *t.status.entry(e.status.unwrap_or_default()).or_default() += 1;
-        let add = |tally: &mut Tally, v: Option<&str>| {
-            if let Some(v) = v {
-                tally.add(v);
-            }
-        };
-        add(&mut t.ips, ip);
-        add(&mut t.user_agents, ua);
-        add(&mut t.routes, e.route.as_deref().or(e.path.as_deref()));
-        add(
+        let status = e.status.unwrap_or_default();
+        match t.status.iter_mut().find(|s| s.0 == status) {
+            Some(s) => s.1 += 1,
+            None => t.status.push((status, 1)),
+        }
+        let tallies = [
+            &mut t.ips,
+            &mut t.user_agents,
+            &mut t.routes,
             &mut t.users,
-            e.meta_user.as_deref().or(e.username.as_deref()),
-        );
-        add(&mut t.requested_scopes, e.requested_scopes.as_deref());
-        add(&mut t.token_types, e.token_type.as_deref());
-        add(&mut t.header_types, e.header_type.as_deref());
+            &mut t.requested_scopes,
+            &mut t.token_types,
+            &mut t.header_types,
+            &mut t.reasons,
+        ];
+        for (tally, value) in tallies.into_iter().zip(&values) {
+            if let Some(v) = value {
+                tally.add_shared(v);
+            }
+        }
     }
 }
 
