@@ -251,6 +251,11 @@ pub fn client_ip<'e>(e: &'e Event<'_>) -> Option<&'e str> {
     (!first.is_empty()).then_some(first)
 }
 
+/// The value under `key`, inserted as default when absent.
+fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, Box<V>>, key: &str) -> &'m mut V {
+    map.entry(key.into()).or_default()
+}
+
 /// The failure aggregates of some lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -424,10 +429,7 @@ impl Summary {
     }
 
     fn ip_entry(&mut self, ip: &str) -> &mut IpStats {
-        if !self.ips.contains_key(ip) {
-            self.ips.insert(ip.into(), Box::default());
-        }
-        self.ips.get_mut(ip).expect("inserted above")
+        entry(&mut self.ips, ip)
     }
 
     fn record_failure(
@@ -465,7 +467,9 @@ impl Summary {
         let ua = e.ua.as_deref();
         let token = e.token_id.as_deref();
         if let Some(ip) = ip {
-            let stats = self.ip_entry(ip);
+            let token_value = self.interner.get(token.unwrap_or("none"));
+            let ua_value = ua.map(|ua| self.interner.get(ua));
+            let stats = entry(&mut self.ips, ip);
             stats.failures += 1;
             if attributed {
                 stats.attributed += 1;
@@ -476,9 +480,6 @@ impl Summary {
                 stats.seen.add(t);
                 stats.failure_times.push(t);
             }
-            let token_value = self.interner.get(token.unwrap_or("none"));
-            let ua_value = ua.map(|ua| self.interner.get(ua));
-            let stats = self.ips.get_mut(ip).expect("inserted by ip_entry above");
             stats.tokens.add_shared(&token_value);
             if let Some(ua) = &ua_value {
                 stats.user_agents.add_shared(ua);
@@ -496,10 +497,7 @@ impl Summary {
             intern(e.header_type.as_deref()),
             intern(Some(reason_key)),
         ];
-        if !self.tokens.contains_key(token) {
-            self.tokens.insert(token.into(), Box::default());
-        }
-        let t = self.tokens.get_mut(token).expect("inserted above");
+        let t = entry(&mut self.tokens, token);
         t.count += 1;
         if let Some(time) = time {
             t.seen.add(time);
