@@ -338,8 +338,8 @@ pub fn run(config: Config, view: &View) -> u8 {
             Format::Json => render::json::render(&report, out),
             Format::Csv => render::csv::render(&report, out),
             Format::Ndjson => write_records(&outcome, out, false),
-            Format::Markdown => render::markdown::render(&report, out),
-            Format::Html => render::html::render(&report, out),
+            Format::Markdown => render::markdown::render_with(&report, config.rows, out),
+            Format::Html => render::html::render_with(&report, config.rows, out),
         }
     };
     let written = match &config.output {

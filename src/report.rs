@@ -296,6 +296,8 @@ pub struct Report {
     pub ips: Vec<IpEntry>,
     /// Distinct client IPs with failures before `--top` (addition).
     pub distinct_ips: usize,
+    /// Client IPs that reached the ban threshold, before `--top` (addition).
+    pub ips_at_ban_risk: usize,
     /// The ban rule used (addition).
     pub ban_threshold: BanThreshold,
     /// Failures over time.
@@ -546,6 +548,15 @@ impl Report {
             .collect();
         ip_order.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
         let distinct_ips = ip_order.len();
+        let ips_at_ban_risk = ip_order
+            .iter()
+            .filter(|(_, ip)| ip.failures >= opts.ban.maxretry)
+            .filter(|(_, ip)| {
+                let mut times = ip.failure_times.clone();
+                times.sort_unstable();
+                windows(&times, &opts.ban).first_crossing.is_some()
+            })
+            .count();
         ip_order.truncate(opts.top.unwrap_or(usize::MAX));
         let ips: Vec<IpEntry> = ip_order
             .into_iter()
@@ -596,6 +607,7 @@ impl Report {
             distinct_tokens,
             ips,
             distinct_ips,
+            ips_at_ban_risk,
             ban_threshold: opts.ban,
             onset: onset(s, &timeline),
             cliffs: cliffs(s),

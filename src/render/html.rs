@@ -217,7 +217,7 @@ pub fn render_with(r: &Report, rows: usize, out: &mut dyn Write) -> io::Result<(
 
 fn cards(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let t = &r.totals;
-    let at_risk = r.ips.iter().filter(|i| i.ban_risk).count() as u64;
+    let at_risk = r.ips_at_ban_risk as u64;
     let cards = [
         ("Failures", t.failures, t.failures > 0),
         ("Attributed", t.attributed, false),
@@ -225,12 +225,7 @@ fn cards(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ("Failing tokens", r.distinct_tokens as u64, false),
         ("Client IPs", r.distinct_ips as u64, false),
     ];
-    // The report may hold only the top addresses: say so rather than undercount.
-    let risk_label = if r.ips.len() < r.distinct_ips {
-        format!("IPs at ban risk (top {})", r.ips.len())
-    } else {
-        "IPs at ban risk".to_string()
-    };
+    let risk_label = "IPs at ban risk".to_string();
     writeln!(out, "<div class=\"cards\">")?;
     let risk = (risk_label.as_str(), at_risk, at_risk > 0);
     for (label, n, alert) in cards.into_iter().chain([risk]) {

@@ -28,7 +28,7 @@ fn short(v: &[ValueCount], n: usize) -> String {
 /// Writes the IP view, at most `rows` addresses.
 pub fn render(report: &Report, rows: usize, out: &mut dyn Write) -> io::Result<()> {
     let b = &report.ban_threshold;
-    let at_risk = report.ips.iter().filter(|i| i.ban_risk).count();
+    let at_risk = report.ips_at_ban_risk;
     writeln!(
         out,
         "CLIENT IPS: {} with failures, {} reached the ban threshold ({}: {} failures in {} s)",
