@@ -71,8 +71,94 @@ impl<'a> Event<'a> {
     /// valid UTF-8 (serde_json alone would not check the strings it skips).
     pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
         let text = std::str::from_utf8(line).map_err(|_| ParseError::Utf8)?;
-        serde_json::from_str(text).map_err(ParseError::Json)
+        match serde_json::from_str(text) {
+            Ok(e) => Ok(e),
+            // A lone surrogate escape (`"ua":"\ud800"`) is rejected by serde_json only in the
+            // fields it decodes: an attacker could hide a failure behind one. Read such a line
+            // with the lone surrogates replaced by U+FFFD, as most JSON readers do.
+            Err(e) if memchr::memmem::find(line, b"\\u").is_some() => {
+                match replace_lone_surrogates(text) {
+                    Some(fixed) => serde_json::from_str::<Event<'_>>(&fixed)
+                        .map(Event::into_owned)
+                        .map_err(ParseError::Json),
+                    None => Err(ParseError::Json(e)),
+                }
+            }
+            Err(e) => Err(ParseError::Json(e)),
+        }
     }
+
+    /// The same event with every string owned.
+    pub fn into_owned(self) -> Event<'static> {
+        let own = |t: Text<'_>| t.map(|c| Cow::Owned(c.into_owned()));
+        Event {
+            component: self.component,
+            status: self.status,
+            path: own(self.path),
+            time: own(self.time),
+            method: own(self.method),
+            route: own(self.route),
+            ua: own(self.ua),
+            remote_ip: own(self.remote_ip),
+            meta_remote_ip: own(self.meta_remote_ip),
+            meta_user: own(self.meta_user),
+            username: own(self.username),
+            reason: own(self.reason),
+            token_id: own(self.token_id),
+            requested_scopes: own(self.requested_scopes),
+            token_type: own(self.token_type),
+            header_type: own(self.header_type),
+            success_token_type: own(self.success_token_type),
+            success_token_id: self.success_token_id,
+        }
+    }
+}
+
+fn hex4(b: &[u8]) -> Option<u16> {
+    let s = std::str::from_utf8(b.get(..4)?).ok()?;
+    u16::from_str_radix(s, 16).ok()
+}
+
+/// Replaces `\uD800`–`\uDFFF` escapes that are not part of a valid surrogate pair with `\uFFFD`.
+/// Returns `None` when there is none (the parse error was something else).
+fn replace_lone_surrogates(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut last, mut changed) = (0, 0, false);
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if b.get(i + 1) != Some(&b'u') {
+            i += 2; // another escape: skip the escaped character
+            continue;
+        }
+        let Some(unit) = hex4(&b[i + 2..]) else {
+            i += 2;
+            continue;
+        };
+        let low_follows = || {
+            b.get(i + 6..i + 8) == Some(b"\\u")
+                && hex4(&b[i + 8..]).is_some_and(|u| (0xDC00..=0xDFFF).contains(&u))
+        };
+        if (0xD800..=0xDBFF).contains(&unit) && low_follows() {
+            i += 12; // a valid pair
+        } else if (0xD800..=0xDFFF).contains(&unit) {
+            out.push_str(&text[last..i]);
+            out.push_str("\\ufffd");
+            i += 6;
+            last = i;
+            changed = true;
+        } else {
+            i += 6;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
 }
 
 /// Why a line is not one JSON object.
@@ -199,6 +285,52 @@ impl<'de> Deserialize<'de> for StrValue<'de> {
     }
 }
 
+/// `subcomponent`: `null` is absent; `api_json` and `production_json` are analysed; any other
+/// value, a number or an object included, is another component.
+struct ComponentValue(Component);
+
+impl<'de> Deserialize<'de> for ComponentValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ComponentValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ComponentValue(Component::Unwrapped))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ComponentValue(match v {
+                    "api_json" | "production_json" => Component::Requests,
+                    _ => Component::Other,
+                }))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(ComponentValue(Component::Other))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(ComponentValue(Component::Other))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(ComponentValue(Component::Other))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(ComponentValue(Component::Other))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ComponentValue(Component::Other))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ComponentValue(Component::Other))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Parses a string of ASCII digits as a status; too long or not digits gives `None`.
 fn digits_status(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -262,13 +394,7 @@ impl<'de> Deserialize<'de> for Event<'de> {
                 while let Some(key) = map.next_key::<Key>()? {
                     let text = |map: &mut A| map.next_value::<StrValue<'de>>().map(|v| v.0);
                     match key {
-                        Key::Subcomponent => {
-                            e.component = match text(&mut map)?.as_deref() {
-                                None => Component::Unwrapped,
-                                Some("api_json" | "production_json") => Component::Requests,
-                                Some(_) => Component::Other,
-                            };
-                        }
+                        Key::Subcomponent => e.component = map.next_value::<ComponentValue>()?.0,
                         Key::Status => e.status = map.next_value::<StatusValue>()?.0,
                         Key::Path => e.path = text(&mut map)?,
                         Key::Time => e.time = text(&mut map)?,
@@ -318,6 +444,21 @@ mod tests {
     }
 
     #[test]
+    fn lone_surrogates_do_not_hide_a_failure() {
+        let e = Event::parse(
+            br#"{"status":401,"path":"/","ua":"a\ud800b","meta.auth_fail_token_id":"P/\udc00"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.status, Some(401));
+        assert_eq!(e.ua.as_deref(), Some("a\u{fffd}b"));
+        assert_eq!(e.token_id.as_deref(), Some("P/\u{fffd}"));
+        // A valid pair stays what it is.
+        let e = Event::parse(br#"{"ua":"\ud83d\ude00","x":"\\ud800"}"#).unwrap();
+        assert_eq!(e.ua.as_deref(), Some("\u{1f600}"));
+        assert_eq!(replace_lone_surrogates(r#"{"a":"\\ud800"}"#), None);
+    }
+
+    #[test]
     fn status_forms() {
         let status = |s: &str| Event::parse(s.as_bytes()).unwrap().status;
         assert_eq!(status(r#"{"status":"401"}"#), Some(401));
@@ -354,5 +495,13 @@ mod tests {
         assert_eq!((e.path, e.ua, e.reason), (None, None, None));
         let e = Event::parse(br#"{"subcomponent":"sidekiq"}"#).unwrap();
         assert_eq!(e.component, Component::Other);
+        for other in ["5", "true", "[]", "{}"] {
+            let line = format!(r#"{{"subcomponent":{other}}}"#);
+            assert_eq!(
+                Event::parse(line.as_bytes()).unwrap().component,
+                Component::Other,
+                "{other}"
+            );
+        }
     }
 }

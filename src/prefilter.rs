@@ -92,9 +92,16 @@ impl Prefilter {
         {
             return true;
         }
-        self.status
-            .find_iter(line)
-            .any(|at| status_may_matter(&line[at + STATUS.len()..]))
+        // Step one byte at a time, not past the whole needle: `"status"status":401` overlaps.
+        let mut from = 0;
+        while let Some(at) = line.get(from..).and_then(|rest| self.status.find(rest)) {
+            let at = from + at;
+            if status_may_matter(&line[at + STATUS.len()..]) {
+                return true;
+            }
+            from = at + 1;
+        }
+        false
     }
 
     /// A cursor that answers the candidate test for successive lines of `buf` while searching

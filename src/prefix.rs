@@ -79,7 +79,9 @@ pub fn strip(line: &[u8]) -> Stripped<'_> {
         if let Some(partial) = partial {
             match tagged.get(1) {
                 Some(b' ') | None => {
-                    let content = tagged.get(2..).unwrap_or_default();
+                    // Always a slice of the line itself (empty at its end when there is no
+                    // content): the scanner locates content by its address in the buffer.
+                    let content = &tagged[tagged.len().min(2)..];
                     let cri = Some(CriTag { stream, partial });
                     return Stripped {
                         content,

@@ -433,6 +433,7 @@ fn cliffs(s: &Summary) -> Vec<Cliff> {
                     .cmp(&b.first_failure)
                     .then_with(|| a.class.cmp(&b.class))
                     .then_with(|| cmp_ids(&a.id, &b.id))
+                    .then_with(|| a.id.cmp(&b.id))
             });
             Cliff {
                 day: format_day(day),
@@ -492,11 +493,14 @@ impl Report {
                 (&**text, class, id, &**t)
             })
             .collect();
+        // Ties on class and id (`12` and `012`, `Foo` and `Foo/`) fall back to the logged text,
+        // so the same input always gives the same order.
         token_order.sort_by(|a, b| {
             b.3.count
                 .cmp(&a.3.count)
                 .then_with(|| a.1.cmp(b.1))
                 .then_with(|| cmp_ids(a.2, b.2))
+                .then_with(|| a.0.cmp(b.0))
         });
         let distinct_tokens = token_order.len();
         token_order.truncate(opts.top.unwrap_or(usize::MAX));

@@ -81,11 +81,12 @@ fn is_blank(line: &[u8]) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c'))
 }
 
+/// Trims the whitespace of §1.2 (space, tab, CR, LF, form feed) around the object.
 fn trim_json_space(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = s {
+    while let [b' ' | b'\t' | b'\r' | b'\n' | b'\x0c', rest @ ..] = s {
         s = rest;
     }
-    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = s {
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n' | b'\x0c'] = s {
         s = rest;
     }
     s
@@ -154,6 +155,11 @@ impl<'s> LineScanner<'s> {
         }
         if std::mem::take(&mut self.at_start) && line.starts_with(BOM) {
             line = &line[BOM.len()..];
+            if line.is_empty() && end == buf.len() {
+                // The file is nothing but a byte-order mark: an empty file, no line.
+                self.physical -= 1;
+                return;
+            }
         }
         if is_blank(line) {
             self.counts.lines += 1;
