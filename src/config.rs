@@ -149,9 +149,10 @@ impl Config {
             },
             options: ScanOptions {
                 threads: args.threads.unwrap_or(0),
-                chunk_size: args.chunk_size.unwrap_or(defaults.chunk_size).max(1),
+                chunk_size: args.chunk_size.unwrap_or(defaults.chunk_size),
                 buffer_size: args.buffer_size.unwrap_or(defaults.buffer_size).max(1),
                 progress: None,
+                pipeline: false,
             },
             report: ReportOptions {
                 top: args.top,

@@ -21,6 +21,7 @@ pub mod event;
 pub mod filter;
 pub mod generate;
 pub mod input;
+pub mod pipe;
 pub mod prefilter;
 pub mod prefix;
 pub mod record;

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::input::{Counting, Encoding, Input, InputError, Source, open_file};
+use crate::pipe::Pipelined;
 use crate::prefix;
 use crate::scan::{BadLine, LineScanner, ScanSettings};
 use crate::summary::{LineCounts, Summary};
@@ -24,22 +25,26 @@ use crate::summary::{LineCounts, Summary};
 pub struct ScanOptions {
     /// Worker threads (0: one per core).
     pub threads: usize,
-    /// Plain files larger than this are split into ranges of about this size.
+    /// Plain files larger than this are split into ranges of about this size (0: chosen per file,
+    /// about four ranges per thread, between 1 and 32 MiB).
     pub chunk_size: u64,
     /// Read buffer size per unit.
     pub buffer_size: usize,
     /// Incremented with every byte read from disk or standard input (compressed bytes for
     /// compressed inputs), for a progress bar.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Decompress on a thread of its own (set by [`scan`] when there are spare threads).
+    pub pipeline: bool,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
         Self {
             threads: 0,
-            chunk_size: 32 << 20,
+            chunk_size: 0,
             buffer_size: 1 << 20,
             progress: None,
+            pipeline: false,
         }
     }
 }
@@ -239,6 +244,10 @@ fn looks_like_cri(file: &File) -> bool {
 }
 
 fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Vec<Unit> {
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let mut units = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let Source::File(path) = &input.source else {
@@ -262,7 +271,12 @@ fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Ve
             }
             Ok((file, Some(Encoding::Plain), size)) => {
                 reports[i].encoding = Some(Encoding::Plain);
-                let chunk = opts.chunk_size.max(1);
+                let chunk = match opts.chunk_size {
+                    // Enough ranges for every thread to stay busy to the end, not so small that
+                    // their edges cost anything.
+                    0 => (size / (threads as u64 * 4)).clamp(1 << 20, 32 << 20),
+                    n => n,
+                };
                 let ranges = if size > chunk && !looks_like_cri(&file) {
                     size.div_ceil(chunk)
                 } else {
@@ -388,10 +402,18 @@ fn run_unit(
                             let decoder = flate2::read::MultiGzDecoder::new(
                                 BufReader::with_capacity(128 << 10, counting),
                             );
-                            scanner.scan_reader(decoder, opts.buffer_size, summary)
+                            scanner.scan_reader(
+                                decode(Box::new(decoder), opts),
+                                opts.buffer_size,
+                                summary,
+                            )
                         }
                         Encoding::Zstd => match zstd::stream::read::Decoder::new(counting) {
-                            Ok(decoder) => scanner.scan_reader(decoder, opts.buffer_size, summary),
+                            Ok(decoder) => scanner.scan_reader(
+                                decode(Box::new(decoder), opts),
+                                opts.buffer_size,
+                                summary,
+                            ),
                             Err(e) => (0, Some(e)),
                         },
                     };
@@ -418,6 +440,15 @@ fn run_unit(
         }
     }
     result
+}
+
+/// A decoder, moved to a thread of its own when [`ScanOptions::pipeline`] says so.
+fn decode(decoder: Box<dyn Read + Send>, opts: &ScanOptions) -> Box<dyn Read + Send> {
+    if opts.pipeline {
+        Box::new(Pipelined::spawn(decoder))
+    } else {
+        decoder
+    }
 }
 
 /// Peeks at a stream's first bytes to choose its decoder; the peeked bytes are read again.
@@ -456,6 +487,20 @@ pub fn scan(
         })
         .collect();
     let units = plan(inputs, opts, &mut reports);
+    // A decoder thread per compressed stream helps only while streams are fewer than threads;
+    // with more, the streams themselves keep every thread busy.
+    let streams = units
+        .iter()
+        .filter(|u| matches!(u.work, Work::Stream))
+        .count();
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let opts = &ScanOptions {
+        pipeline: threads > 1 && streams < threads,
+        ..opts.clone()
+    };
     let work = || {
         units
             .into_par_iter()
