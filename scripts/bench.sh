@@ -70,8 +70,22 @@ if [[ ! -s $GZ || $BIG -nt $GZ ]]; then
     mv "$GZ.tmp" "$GZ"
 fi
 
+# Four .gz files of 256 MiB uncompressed each (thread scaling across files).
+GZ4="$DIR/gz4"
+if [[ ! -s $GZ4/api_json.log.4.gz || $BIG -nt $GZ4/api_json.log.4.gz ]]; then
+    say "cutting $GZ4 (4 x 256 MiB, gzip -1)"
+    mkdir -p "$GZ4"
+    for i in 1 2 3 4; do
+        head -c 268435456 "$BIG" | head -n -1 | gzip -1 >"$GZ4/api_json.log.$i.gz"
+    done
+fi
+# Every line a failure, with ~500 000 distinct tokens and IPs vs 300 of each (cardinality cost).
+HICARD="$DIR/hicard.log" LOCARD="$DIR/locard.log"
+[[ -s $HICARD ]] || "$GEN" --mib "$MIB" --failure-ppm 1000000 --tokens 1000000 --ips 1000000 --seed 5 --out "$HICARD"
+[[ -s $LOCARD ]] || "$GEN" --mib "$MIB" --failure-ppm 1000000 --tokens 300 --ips 300 --seed 5 --out "$LOCARD"
+
 # Warm the page cache so the first timed tool does not pay for the disk.
-cat "$BIG" "$SLICE" "$GZ" >/dev/null
+cat "$BIG" "$SLICE" "$GZ" "$GZ4"/*.gz >/dev/null
 
 # --- timings ----------------------------------------------------------------------------------
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -89,10 +103,12 @@ bench() {
         --command-name "$name" --export-json "$DIR/hf-$name.json" "$cmd"
 }
 
-TJ="$TT --format json"
+# The full default report (the table) is what an administrator runs; JSON is timed too.
+TJ="$TT"
 JQ_FILTER='select(.status==401 or (.status==403 and ."meta.auth_fail_reason"!=null)) | ."meta.auth_fail_token_id" // "none"'
 
 bench tokentrail "$TJ $BIG >/dev/null"
+bench tokentrail-json "$TJ --format json $BIG >/dev/null"
 bench rg "rg -c '\"status\":401' $BIG"
 bench grep "LC_ALL=C grep -c '\"status\":401' $BIG"
 bench tokentrail-threads1 "$TJ --threads 1 $BIG >/dev/null"
@@ -102,6 +118,13 @@ bench jq-slice "jq -r '$JQ_FILTER' $SLICE | sort | uniq -c >/dev/null"
 bench tokentrail-gz "$TJ $GZ >/dev/null"
 bench pigz-gz "pigz -dc $GZ >/dev/null"
 bench gzip-gz "gzip -dc $GZ >/dev/null"
+bench tokentrail-4gz-threads1 "$TJ --threads 1 $GZ4 >/dev/null"
+bench tokentrail-4gz "$TJ --threads 2 $GZ4 >/dev/null"
+bench tokentrail-last-success "$TJ --last-success $BIG >/dev/null"
+cat "$LOCARD" >/dev/null
+bench tokentrail-locard "$TJ $LOCARD >/dev/null"
+cat "$HICARD" >/dev/null
+bench tokentrail-hicard "$TJ $HICARD >/dev/null"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -109,13 +132,15 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 peak_rss() {
     local log
     log=$(mktemp)
-    /usr/bin/time -v "$TT" --format json "$1" >/dev/null 2>"$log" || true
+    /usr/bin/time -v "$TT" "$1" >/dev/null 2>"$log" || true
     awk -F': ' '/Maximum resident set size/ {print $2}' "$log"
     rm -f "$log"
 }
 say "measuring peak RSS"
 rss_big=$(peak_rss "$BIG")
 rss_gz=$(peak_rss "$GZ")
+rss_locard=$(peak_rss "$LOCARD")
+rss_hicard=$(peak_rss "$HICARD")
 
 # --- report -----------------------------------------------------------------------------------
 say "writing $OUT"
@@ -126,7 +151,7 @@ TOOLS=$(printf '%s; ' "$($TT --version)" "$(rg --version | sed -n 1p)" \
     "pigz $(pigz --version 2>&1 | awk '{print $2}')" \
     "gzip $(gzip --version | awk 'NR == 1 {print $2}')" "$(hyperfine --version)")
 TOOLS=${TOOLS%; }
-export DIR BIG SLICE GZ OUT RUNS load_before load_after rss_big rss_gz CPU_MODEL CORES COMMIT TOOLS
+export DIR BIG SLICE GZ GZ4 HICARD LOCARD OUT RUNS load_before load_after rss_big rss_gz rss_locard rss_hicard CPU_MODEL CORES COMMIT TOOLS
 
 python3 - <<'PY'
 import datetime, json, os, re
@@ -150,6 +175,7 @@ BIG_L, SLICE_L = label(size(big)), label(size(slice_))
 # Uncompressed bytes each row reads, for MB/s.
 rows = [
     ("tokentrail", BIG_L, size(big)),
+    ("tokentrail-json", BIG_L, size(big)),
     ("rg", BIG_L, size(big)),
     ("grep", BIG_L, size(big)),
     ("tokentrail-threads1", BIG_L, size(big)),
@@ -159,6 +185,11 @@ rows = [
     ("tokentrail-gz", f".gz of {BIG_L}", size(big)),
     ("pigz-gz", f".gz of {BIG_L}", size(big)),
     ("gzip-gz", f".gz of {BIG_L}", size(big)),
+    ("tokentrail-4gz-threads1", "4 .gz of 256 MiB", 4 * 268435456),
+    ("tokentrail-4gz", "4 .gz of 256 MiB", 4 * 268435456),
+    ("tokentrail-last-success", BIG_L, size(big)),
+    ("tokentrail-locard", f"{BIG_L}, all failures, 300 tokens", size(env["LOCARD"])),
+    ("tokentrail-hicard", f"{BIG_L}, all failures, ~500k tokens", size(env["HICARD"])),
 ]
 m = {}
 lines = [
@@ -184,6 +215,9 @@ ratios = [
     f"(tokentrail / pigz time {ratio('tokentrail-gz', 'pigz-gz'):.2f}×; / gzip -dc {ratio('tokentrail-gz', 'gzip-gz'):.2f}×)",
     f"- --full-parse / default ({BIG_L}): **{ratio('tokentrail-full-parse', 'tokentrail'):.2f}×** the time",
     f"- --threads 1 / default ({BIG_L}, {env['CORES']} cores): **{ratio('tokentrail-threads1', 'tokentrail'):.2f}×** the time",
+    f"- four .gz files, --threads 1 / --threads 2: **{ratio('tokentrail-4gz-threads1', 'tokentrail-4gz'):.2f}×** faster with 2 threads",
+    f"- --last-success / default ({BIG_L}): **{ratio('tokentrail-last-success', 'tokentrail'):.2f}×** the time",
+    f"- ~500k distinct tokens and IPs / 300 (all lines failures): **{ratio('tokentrail-hicard', 'tokentrail-locard'):.2f}×** the time",
 ]
 
 def mib(kib):
@@ -215,6 +249,7 @@ section = "\n".join([
     "",
     f"- tokentrail on the {BIG_L} file: {mib(env['rss_big'])}",
     f"- tokentrail on the .gz: {mib(env['rss_gz'])}",
+    f"- tokentrail on the all-failures file, 300 tokens: {mib(env['rss_locard'])}; ~500k tokens and IPs: {mib(env['rss_hicard'])}",
     "<!-- bench.sh:end -->",
 ])
 
