@@ -13,8 +13,8 @@ use std::io::{self, Write};
 
 use super::escape::{escape, escape_to_width};
 use super::markdown::{
-    DEFAULT_ROWS, bucket_time, cliff_last_successes, duration_text, peak_bucket, reason_label,
-    reasons_text, time_of_day_ms, token_name,
+    DEFAULT_ROWS, bucket_time, duration_text, peak_bucket, reason_label, reasons_text,
+    time_of_day_ms, token_name,
 };
 use super::{human_bytes, thousands};
 use crate::report::{Bucket, Report, Time, ValueCount};
@@ -262,29 +262,9 @@ fn accounting(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         plural(t.lines, "line", "lines"),
         names.join(", ")
     )?;
-    writeln!(
-        out,
-        "<dt>Lines</dt><dd>{} = blank {} + non_json {} + skipped {} + other_component {} + other_json {} + requests {}</dd>",
-        thousands(t.lines),
-        thousands(t.blank),
-        thousands(t.non_json),
-        thousands(t.skipped),
-        thousands(t.other_component),
-        thousands(t.other_json),
-        thousands(t.requests)
-    )?;
-    writeln!(
-        out,
-        "<dt>Requests</dt><dd>{} = failures {} (attributed {} + unattributed {}) + probes {} + forbidden_other {} + other {} + filtered_out {}</dd>",
-        thousands(t.requests),
-        thousands(t.failures),
-        thousands(t.attributed),
-        thousands(t.unattributed),
-        thousands(t.probes),
-        thousands(t.forbidden_other),
-        thousands(t.other_requests),
-        thousands(t.filtered_out)
-    )?;
+    let [lines, requests] = super::accounting(t);
+    writeln!(out, "<dt>Lines</dt><dd>{lines}</dd>")?;
+    writeln!(out, "<dt>Requests</dt><dd>{requests}</dd>")?;
     if r.untimed_failures > 0 {
         writeln!(
             out,
@@ -326,15 +306,7 @@ fn notes(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for c in &r.cliffs {
-        let worked = match cliff_last_successes(c) {
-            Some((lo, hi, n)) => format!(
-                "; {} of them last succeeded between {} and {} UTC",
-                thousands(n as u64),
-                format_human(lo.0),
-                format_human(hi.0)
-            ),
-            None => String::new(),
-        };
+        let worked = super::markdown::cliff_worked(c);
         writeln!(
             out,
             "<p class=\"note cliff\"><strong>Expiry cliff</strong> {}: {} started failing with <code>token_expired</code>, first at {} UTC{worked}.</p>",

@@ -142,6 +142,19 @@ pub(crate) fn reason_label(reason: &str) -> &str {
 }
 
 /// The earliest and latest last success of an expiry cliff's tokens, and how many had one.
+/// "; 300 of them last succeeded between … and … UTC", or nothing without `--last-success`.
+pub(crate) fn cliff_worked(c: &crate::report::Cliff) -> String {
+    match cliff_last_successes(c) {
+        Some((lo, hi, n)) => format!(
+            "; {} of them last succeeded between {} and {} UTC",
+            thousands(n as u64),
+            format_human(lo.0),
+            format_human(hi.0)
+        ),
+        None => String::new(),
+    }
+}
+
 pub(crate) fn cliff_last_successes(c: &crate::report::Cliff) -> Option<(Time, Time, usize)> {
     let oks: Vec<Time> = c.members.iter().filter_map(|m| m.last_success).collect();
     let (lo, hi) = (oks.iter().min()?, oks.iter().max()?);
@@ -258,27 +271,10 @@ fn summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         plural(r.distinct_tokens as u64, "token", "tokens"),
         plural(r.distinct_ips as u64, "client IP", "client IPs"),
     )?;
-    writeln!(
-        out,
-        "- **Lines:** {} = blank {} + non\\_json {} + skipped {} + other\\_component {} + other\\_json {} + requests {}",
-        thousands(t.lines),
-        thousands(t.blank),
-        thousands(t.non_json),
-        thousands(t.skipped),
-        thousands(t.other_component),
-        thousands(t.other_json),
-        thousands(t.requests)
-    )?;
-    writeln!(
-        out,
-        "- **Requests:** {} = failures {} + probes {} + forbidden\\_other {} + other {} + filtered\\_out {}",
-        thousands(t.requests),
-        thousands(t.failures),
-        thousands(t.probes),
-        thousands(t.forbidden_other),
-        thousands(t.other_requests),
-        thousands(t.filtered_out)
-    )?;
+    let [lines, requests] = super::accounting(t);
+    // Our own text, but `non_json` would turn italic: escape the underscores.
+    writeln!(out, "- **Lines:** {}", lines.replace('_', "\\_"))?;
+    writeln!(out, "- **Requests:** {}", requests.replace('_', "\\_"))?;
     if r.untimed_failures > 0 {
         writeln!(
             out,
@@ -310,15 +306,7 @@ fn notes(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     for c in &r.cliffs {
-        let worked = match cliff_last_successes(c) {
-            Some((lo, hi, n)) => format!(
-                "; {} of them last succeeded between {} and {} UTC",
-                thousands(n as u64),
-                format_human(lo.0),
-                format_human(hi.0)
-            ),
-            None => String::new(),
-        };
+        let worked = cliff_worked(c);
         writeln!(
             out,
             "**Expiry cliff** {}: {} started failing with token\\_expired, first at {} UTC{}.",

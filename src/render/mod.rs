@@ -27,6 +27,34 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The two accounting equations of `triage_semantics.md` §6, as every renderer shows them:
+/// `4,520 = blank 0 + non_json 0 + … + requests 4,520` and `4,520 = failures 1,220 (attributed …)`.
+pub fn accounting(t: &crate::summary::LineCounts) -> [String; 2] {
+    [
+        format!(
+            "{} = blank {} + non_json {} + skipped {} + other_component {} + other_json {} + requests {}",
+            thousands(t.lines),
+            thousands(t.blank),
+            thousands(t.non_json),
+            thousands(t.skipped),
+            thousands(t.other_component),
+            thousands(t.other_json),
+            thousands(t.requests)
+        ),
+        format!(
+            "{} = failures {} (attributed {} + unattributed {}) + probes {} + forbidden_other {} + other {} + filtered_out {}",
+            thousands(t.requests),
+            thousands(t.failures),
+            thousands(t.attributed),
+            thousands(t.unattributed),
+            thousands(t.probes),
+            thousands(t.forbidden_other),
+            thousands(t.other_requests),
+            thousands(t.filtered_out)
+        ),
+    ]
+}
+
 /// Formats a byte count for people: `1.02 GiB`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -158,32 +158,9 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
         thousands(t.lines),
         span
     )?;
-    writeln!(
-        out,
-        "  lines {} = blank {} + non_json {} + skipped {} + other_component {} + other_json {} + requests {}",
-        thousands(t.lines),
-        thousands(t.blank),
-        thousands(t.non_json),
-        thousands(t.skipped),
-        thousands(t.other_component),
-        thousands(t.other_json),
-        thousands(t.requests)
-    )?;
-    writeln!(
-        out,
-        "  requests {} = failures {} (attributed {} + unattributed {}) + probes {} + forbidden_other {} + other {} + filtered_out {}",
-        thousands(t.requests),
-        p.paint(
-            if t.failures > 0 { ALERT } else { Style::new() },
-            &thousands(t.failures)
-        ),
-        thousands(t.attributed),
-        thousands(t.unattributed),
-        thousands(t.probes),
-        thousands(t.forbidden_other),
-        thousands(t.other_requests),
-        thousands(t.filtered_out)
-    )?;
+    let [lines, requests] = super::accounting(t);
+    writeln!(out, "  lines {lines}")?;
+    writeln!(out, "  requests {requests}")?;
     if let Some(o) = &r.onset {
         writeln!(
             out,
