@@ -253,7 +253,7 @@ fn write_records(outcome: &ScanOutcome, out: &mut dyn Write, terminal: bool) -> 
                         file: &input.name,
                         line: record.line,
                     };
-                    serde_json::to_writer(&mut *out, &located).map_err(io::Error::other)?;
+                    serde_json::to_writer(&mut *out, &located).map_err(render::json::into_io)?;
                     out.write_all(b"\n")?;
                 }
             }

@@ -79,9 +79,45 @@ pub fn parse_duration(text: &str) -> Option<u64> {
 /// Parses a `--since`/`--until` value relative to `now`.
 pub fn parse_time(text: &str, now: Millis) -> Option<Millis> {
     let t = text.trim();
+    // A date and time without a zone is UTC, like every time tokentrail prints.
+    let zoned;
+    let bare = t.len() >= 19
+        && t.as_bytes()[10] == b'T'
+        && !t.ends_with(['Z', 'z'])
+        && t.get(19..).is_some_and(|rest| !rest.contains(['+', '-']));
+    let t = if bare {
+        zoned = format!("{t}Z");
+        zoned.as_str()
+    } else {
+        t
+    };
     parse_rfc3339(t.as_bytes())
         .or_else(|| parse_date(t.as_bytes()))
         .or_else(|| parse_duration(t).map(|s| now - s as i64 * 1000))
+}
+
+/// The reasons GitLab logs in `meta.auth_fail_reason`, and `none` for failures without one.
+pub const KNOWN_REASONS: [&str; 5] = [
+    "token_expired",
+    "token_revoked",
+    "insufficient_scope",
+    "impersonation_disabled",
+    "none",
+];
+
+/// `--reason unattributed` means failures without a reason (`none`); an unknown reason is kept
+/// (GitLab may add some) but warned about, since a typo would otherwise read as "no failures".
+fn normalize_reason(r: &str) -> String {
+    if r == "unattributed" {
+        return "none".into();
+    }
+    if !KNOWN_REASONS.contains(&r) {
+        eprintln!(
+            "tokentrail: warning: --reason {r} is not a reason GitLab logs ({})",
+            KNOWN_REASONS.join(", ")
+        );
+    }
+    r.to_string()
 }
 
 fn now_millis() -> Millis {
@@ -116,7 +152,7 @@ impl Config {
         let filter = Filter {
             since,
             until,
-            reasons: args.reason,
+            reasons: args.reason.iter().map(|r| normalize_reason(r)).collect(),
             tokens: args.token,
             ips: args.ip,
         };
@@ -193,5 +229,13 @@ mod tests {
             parse_rfc3339(b"2024-05-14T00:00:00Z")
         );
         assert_eq!(parse_time("yesterday", now), None);
+        assert_eq!(
+            parse_time("2024-05-14T00:30:00", now),
+            parse_rfc3339(b"2024-05-14T00:30:00Z")
+        );
+        assert_eq!(
+            parse_time("2024-05-14T00:30:00+02:00", now),
+            parse_rfc3339(b"2024-05-13T22:30:00Z")
+        );
     }
 }

@@ -97,11 +97,27 @@ pub enum InputError {
     },
 }
 
-/// Whether a file name is a GitLab request log, live or rotated.
+/// Whether a file name is a GitLab request log, live or rotated: `api_json.log`, `.1`, `.2.gz`,
+/// `.3.zst`, `-2024-05-13`, `-20240513.gz` (and the same for `production_json.log`). Backups and
+/// other leftovers (`.bak`, `.swp`, `.1.old`) are not.
 pub fn is_request_log_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let date = |s: &str| {
+        s.len() >= 6
+            && s.starts_with(|c: char| c.is_ascii_digit())
+            && s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+    };
     ["api_json.log", "production_json.log"].iter().any(|base| {
-        name.strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-', '_']))
+        let Some(rest) = name.strip_prefix(base) else {
+            return false;
+        };
+        let rest = rest
+            .strip_suffix(".gz")
+            .or_else(|| rest.strip_suffix(".zst"))
+            .unwrap_or(rest);
+        rest.is_empty()
+            || rest.strip_prefix('.').is_some_and(digits)
+            || rest.strip_prefix('-').is_some_and(date)
     })
 }
 
@@ -296,6 +312,8 @@ mod tests {
             "api_json.log-2024-05-13.gz",
             "production_json.log.30.gz",
             "api_json.log.1.zst",
+            "api_json.log-20240513",
+            "api_json.log.gz",
         ] {
             assert!(is_request_log_name(yes), "{yes}");
         }
@@ -303,6 +321,9 @@ mod tests {
             "api_json.logx",
             "auth_json.log",
             "sidekiq.log",
+            "api_json.log.3.bak",
+            "api_json.log.swp",
+            "api_json.log.1.old",
             "api_json.lo",
         ] {
             assert!(!is_request_log_name(no), "{no}");

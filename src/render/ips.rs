@@ -90,12 +90,13 @@ pub fn render(report: &Report, rows: usize, out: &mut dyn Write) -> io::Result<(
         writeln!(out, "  tokens       {}", short(&ip.tokens, 5))?;
         writeln!(out, "  user agents  {}", short(&ip.user_agents, 3))?;
     }
-    if report.ips.len() > rows {
+    let shown = report.ips.len().min(rows);
+    if report.distinct_ips > shown {
         writeln!(out)?;
         writeln!(
             out,
-            "… {} more (--top N)",
-            thousands((report.ips.len() - rows) as u64)
+            "… {} more with failures (--top N shows more)",
+            thousands((report.distinct_ips - shown) as u64)
         )?;
     }
     Ok(())

@@ -150,12 +150,13 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
     };
     writeln!(
         out,
-        "{} {} input{}, {}, {} lines; {}",
+        "{} {} input{}, {}, {} line{}; {}",
         p.paint(TITLE, "tokentrail:"),
         read,
         if read == 1 { "" } else { "s" },
         human_bytes(bytes),
         thousands(t.lines),
+        if t.lines == 1 { "" } else { "s" },
         span
     )?;
     let [lines, requests] = super::accounting(t);
@@ -164,7 +165,7 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
     if let Some(o) = &r.onset {
         writeln!(
             out,
-            "  {} {} UTC: {} failures in one bucket (before: {:.1} per bucket), mostly {}; {} tokens failing for the first time",
+            "  {} {} UTC: {} failures in one bucket (before: {:.1} per bucket), top reason {}; {} tokens failing for the first time",
             p.paint(ALERT, "onset"),
             format_human(o.time.0),
             thousands(o.failures),
@@ -193,7 +194,7 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
         };
         writeln!(
             out,
-            "  {} {}: {} tokens started failing with token_expired, the first at {} UTC{} (tokentrail --format json | jq '.cliffs')",
+            "  {} {}: {} tokens started failing with token_expired, the first at {} UTC{} (members below; all in --format json, .cliffs)",
             p.paint(ALERT, "expiry cliff"),
             c.day,
             thousands(c.tokens as u64),
@@ -239,7 +240,9 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
         shown,
         thousands(r.distinct_tokens as u64)
     )?;
-    if r.tokens.is_empty() {
+    if t.failures == 0 {
+        writeln!(out, "  no failure matched")?;
+    } else if r.tokens.is_empty() {
         writeln!(
             out,
             "  no failure named a token (meta.auth_fail_token_id appears from GitLab 17.2)"

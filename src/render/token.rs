@@ -54,14 +54,17 @@ fn next_steps(t: &TokenEntry, out: &mut dyn Write) -> io::Result<()> {
             out,
             "    curl --header \"PRIVATE-TOKEN: $ADMIN_TOKEN\" \"$GITLAB_URL/api/v4/personal_access_tokens/{id}\""
         )?;
-        writeln!(
-            out,
-            "  Rotate it (revokes it and returns a new token; only while it is still active):"
-        )?;
-        writeln!(
-            out,
-            "    curl --request POST --header \"PRIVATE-TOKEN: $ADMIN_TOKEN\" \"$GITLAB_URL/api/v4/personal_access_tokens/{id}/rotate\""
-        )?;
+        // An expired or revoked token cannot be rotated: only a new token helps (said below).
+        if !(reasons.contains(&"token_expired") || reasons.contains(&"token_revoked")) {
+            writeln!(
+                out,
+                "  Rotate it (revokes it and returns a new token with the same scopes):"
+            )?;
+            writeln!(
+                out,
+                "    curl --request POST --header \"PRIVATE-TOKEN: $ADMIN_TOKEN\" \"$GITLAB_URL/api/v4/personal_access_tokens/{id}/rotate\""
+            )?;
+        }
         writeln!(
             out,
             "  Project and group access tokens log as PersonalAccessToken too: the owner is their bot user"
@@ -141,10 +144,19 @@ fn next_steps(t: &TokenEntry, out: &mut dyn Write) -> io::Result<()> {
 pub fn render(report: &Report, wanted: &str, out: &mut dyn Write) -> io::Result<()> {
     let Some(t) = report.tokens.first() else {
         writeln!(out, "TOKEN {}: no failure in these logs", escape(wanted))?;
-        writeln!(
-            out,
-            "  tokens are named as logged in meta.auth_fail_token_id (GitLab 17.2+): PersonalAccessToken/12, OauthAccessToken/7"
-        )?;
+        if !wanted.is_empty() && wanted.bytes().all(|b| b.is_ascii_digit()) {
+            writeln!(
+                out,
+                "  a token is named with its class, as logged: tokentrail token PersonalAccessToken/{} PATH…",
+                escape(wanted)
+            )?;
+        } else {
+            writeln!(
+                out,
+                "  tokens are named as logged in meta.auth_fail_token_id (GitLab 17.2+), e.g. PersonalAccessToken/12"
+            )?;
+        }
+        writeln!(out, "  `tokentrail PATH…` lists the failing tokens")?;
         return Ok(());
     };
     let name = if t.id.is_empty() {
