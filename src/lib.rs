@@ -20,6 +20,7 @@ pub mod config;
 pub mod event;
 pub mod filter;
 pub mod generate;
+pub mod gzip;
 pub mod input;
 pub mod pipe;
 pub mod prefilter;

@@ -7,7 +7,7 @@
 //! map would kill the process with SIGBUS, while a short read is just an earlier end.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -399,9 +399,7 @@ fn run_unit(
                     let (bytes, err) = match encoding {
                         Encoding::Plain => scanner.scan_reader(counting, opts.buffer_size, summary),
                         Encoding::Gzip => {
-                            let decoder = flate2::read::MultiGzDecoder::new(
-                                BufReader::with_capacity(128 << 10, counting),
-                            );
+                            let decoder = crate::gzip::Members::new(counting);
                             scanner.scan_reader(
                                 decode(Box::new(decoder), opts),
                                 opts.buffer_size,
