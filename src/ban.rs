@@ -51,7 +51,8 @@ impl BanThreshold {
                     ))
                 });
                 match parsed {
-                    Some((n, s)) if n > 0 && s > 0 => Ok(Self {
+                    // A window of up to a year; beyond, a "ban" means nothing.
+                    Some((n, s)) if n > 0 && s > 0 && s <= 366 * 86_400 => Ok(Self {
                         preset: "custom",
                         maxretry: n,
                         findtime_s: s,

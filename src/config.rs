@@ -73,7 +73,9 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         "w" => 604_800,
         _ => return None,
     };
-    n.checked_mul(scale).filter(|&s| s > 0)
+    // Up to 100 years: enough for any log, and far from overflowing milliseconds.
+    n.checked_mul(scale)
+        .filter(|&s| s > 0 && s <= 100 * 366 * 86_400)
 }
 
 /// Parses a `--since`/`--until` value relative to `now`.

@@ -234,6 +234,12 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             }),
         }
     }
+    // The same file named twice (a directory and a file in it, a symlink) is read once.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|input| match &input.source {
+        Source::File(p) => seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        Source::Stdin => true,
+    });
     (inputs, errors)
 }
 

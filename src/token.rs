@@ -9,14 +9,18 @@ pub fn split_token_id(text: &str) -> (&str, &str) {
     }
 }
 
-/// Orders ids numerically when both are all digits, else as text (`2` < `10`, `a` < `b`).
+/// Orders ids: numeric ids (all digits) first, by value (`2` < `10`), then the others as text.
+/// A total order, so that sorting is stable whatever order the ids arrive in.
 pub fn cmp_ids(a: &str, b: &str) -> std::cmp::Ordering {
     let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    if numeric(a) && numeric(b) {
-        let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    } else {
-        a.cmp(b)
+    match (numeric(a), numeric(b)) {
+        (true, true) => {
+            let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+            a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+        }
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        (false, false) => a.cmp(b),
     }
 }
 
@@ -45,6 +49,10 @@ mod tests {
         assert!(cmp_ids("2", "10").is_lt());
         assert!(cmp_ids("010", "9").is_gt());
         assert!(cmp_ids("a", "b").is_lt());
+        // A total order: 9 < 10 < 1a, and 9 < 1a.
+        assert!(
+            cmp_ids("9", "10").is_lt() && cmp_ids("10", "1a").is_lt() && cmp_ids("9", "1a").is_lt()
+        );
     }
 
     proptest! {

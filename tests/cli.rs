@@ -465,3 +465,47 @@ fn completions_and_man_page() {
         .code(0)
         .stdout(predicate::str::contains(".TH tokentrail 1"));
 }
+
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = fixtures().join("rotated");
+    let file = dir.join("api_json.log");
+    let once = tokentrail()
+        .args([dir.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap()
+        .stdout;
+    let twice = tokentrail()
+        .args([
+            dir.to_str().unwrap(),
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    let failures = |out: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(out).unwrap()["totals"]["failures"].clone()
+    };
+    assert_eq!(failures(&once), failures(&twice));
+}
+
+#[test]
+fn absurd_windows_are_refused_not_overflowed() {
+    tokentrail()
+        .args(["--ban-threshold", "10/10000000000000000", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    tokentrail()
+        .args(["--bucket", "99999999999999w", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    tokentrail()
+        .args(["--since", "20000000000w", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+}
