@@ -281,10 +281,86 @@ fn memmem_limit(c: &mut Criterion) {
     g.finish();
 }
 
+/// (h) Reading a plain file: a memory map against positioned reads into a 1 MiB buffer (what
+/// tokentrail does, because a map of a file that `copytruncate` shrinks kills the reader with
+/// SIGBUS), both followed by the default scan of what was read. The file is in the page cache.
+fn read_paths(c: &mut Criterion) {
+    use std::os::unix::fs::FileExt;
+    let buf = log();
+    let dir = std::env::temp_dir().join(format!("tokentrail-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let path = dir.join("api_json.log");
+    std::fs::write(&path, buf).expect("writing the bench file");
+    let file = std::fs::File::open(&path).expect("opening the bench file");
+    let settings = ScanSettings::default();
+    let mut g = group(c, "read", buf.len());
+    g.bench_function("mmap_then_scan", |b| {
+        b.iter(|| {
+            // SAFETY: the bench owns this file and nothing truncates it while it is mapped.
+            let map = unsafe { memmap2::Mmap::map(&file) }.expect("mapping the bench file");
+            let mut summary = Summary::default();
+            let mut scanner = LineScanner::new(&settings, true);
+            // In 1 MiB pieces, like the pread path, so that only the reading differs.
+            let mut pos = 0;
+            while pos < map.len() {
+                let end = (pos + (1 << 20)).min(map.len());
+                pos += scanner
+                    .scan_buffer(&map[pos..end], end == map.len(), &mut summary)
+                    .max(1);
+            }
+            scanner.counts.lines
+        })
+    });
+    g.bench_function("pread_then_scan", |b| {
+        b.iter(|| {
+            let mut summary = Summary::default();
+            let mut scanner = LineScanner::new(&settings, true);
+            let reader = ReadAt {
+                file: &file,
+                pos: 0,
+            };
+            scanner.scan_reader(reader, 1 << 20, &mut summary);
+            scanner.counts.lines
+        })
+    });
+    g.bench_function("pread_only", |b| {
+        let mut out = vec![0u8; 1 << 20];
+        b.iter(|| {
+            let (mut pos, mut total) = (0u64, 0usize);
+            loop {
+                match file.read_at(&mut out, pos).expect("reading the bench file") {
+                    0 => break total,
+                    n => {
+                        pos += n as u64;
+                        total += n;
+                    }
+                }
+            }
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Positioned reads from the start of a file, as a `Read`.
+struct ReadAt<'f> {
+    file: &'f std::fs::File,
+    pos: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(out, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 criterion::criterion_group! {
     name = benches;
     // No HTML plots: they take longer to draw than some of these benches take to run.
     config = Criterion::default().without_plots();
-    targets = lines, prefilter, decode, scan, merge, gzip, memmem_limit
+    targets = lines, prefilter, decode, scan, merge, gzip, memmem_limit, read_paths
 }
 criterion::criterion_main!(benches);
