@@ -16,7 +16,7 @@ use super::markdown::{
     DEFAULT_ROWS, bucket_time, duration_text, peak_bucket, reason_label, reasons_text,
     time_of_day_ms, token_name,
 };
-use super::{human_bytes, thousands};
+use super::{human_bytes, percent, thousands};
 use crate::report::{Bucket, Report, Time, ValueCount};
 use crate::time::format_human;
 
@@ -98,14 +98,6 @@ fn stamp(t: Time) -> String {
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
 }
 
 const STYLE: &str = r#"

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::escape::{escape, escape_to_width};
-use super::{human_bytes, thousands};
+use super::{human_bytes, percent, thousands, when};
 use crate::report::{Bucket, Report, Time, TokenEntry, ValueCount};
 use crate::time::{format_human, format_rfc3339};
 
@@ -172,18 +172,6 @@ pub(crate) fn peak_bucket(buckets: &[Bucket]) -> Option<&Bucket> {
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
-fn when(t: Option<Time>) -> String {
-    t.map(|t| format_human(t.0)).unwrap_or_else(|| "-".into())
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
 }
 
 fn top_value(v: &[ValueCount], width: usize) -> String {

@@ -55,6 +55,21 @@ pub fn accounting(t: &crate::summary::LineCounts) -> [String; 2] {
     ]
 }
 
+/// `part` as a percentage of `whole` with one decimal (`42.9%`), or `-` when `whole` is 0.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// A time for people (`2024-05-14 00:00:03`, UTC), or `-` when unknown.
+pub fn when(t: Option<crate::report::Time>) -> String {
+    t.map(|t| crate::time::format_human(t.0))
+        .unwrap_or_else(|| "-".into())
+}
+
 /// Formats a byte count for people: `1.02 GiB`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

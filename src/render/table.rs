@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::escape::{escape, escape_to_width};
-use super::{human_bytes, thousands};
-use crate::report::{Report, Time};
+use super::{human_bytes, percent, thousands, when};
+use crate::report::Report;
 use crate::time::format_human;
 
 /// How to draw the table.
@@ -120,18 +120,6 @@ impl Grid {
 
 fn plain(s: impl Into<String>) -> (String, Option<Style>) {
     (s.into(), None)
-}
-
-fn when(t: Option<Time>) -> String {
-    t.map(|t| format_human(t.0)).unwrap_or_else(|| "-".into())
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
 }
 
 /// Writes the table report.
