@@ -375,14 +375,12 @@ fn run_unit(
             finish(&mut result, scanner);
         }
         Work::Stream => {
-            let opened: io::Result<(Box<dyn Read + Send>, Encoding, Option<u64>)> =
-                match &input.source {
-                    Source::Stdin => sniff_stream(Box::new(io::stdin())),
-                    Source::File(path) => open_file(path).and_then(|(f, _, size)| {
-                        let (reader, encoding, _) = sniff_stream(Box::new(f))?;
-                        Ok((reader, encoding, Some(size).filter(|s| *s > 0)))
-                    }),
-                };
+            let opened: io::Result<(Box<dyn Read + Send>, Encoding)> = match &input.source {
+                Source::Stdin => sniff_stream(Box::new(io::stdin())),
+                Source::File(path) => {
+                    open_file(path).and_then(|(f, _, _)| sniff_stream(Box::new(f)))
+                }
+            };
             match opened {
                 Err(source) => {
                     result.error = Some(InputError::Open {
@@ -390,7 +388,7 @@ fn run_unit(
                         source,
                     })
                 }
-                Ok((reader, encoding, _size)) => {
+                Ok((reader, encoding)) => {
                     result.encoding = Some(encoding);
                     let mut scanner = LineScanner::new(settings, true);
                     let mut counting = Counting::new(reader);
@@ -450,15 +448,13 @@ fn decode(decoder: Box<dyn Read + Send>, opts: &ScanOptions) -> Box<dyn Read + S
 }
 
 /// Peeks at a stream's first bytes to choose its decoder; the peeked bytes are read again.
-fn sniff_stream(
-    inner: Box<dyn Read + Send>,
-) -> io::Result<(Box<dyn Read + Send>, Encoding, Option<u64>)> {
+fn sniff_stream(inner: Box<dyn Read + Send>) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
     let mut head = Vec::with_capacity(4);
     let mut limited = inner.take(4);
     limited.read_to_end(&mut head)?;
     let inner = limited.into_inner();
     let encoding = Encoding::sniff(&head);
-    Ok((Box::new(io::Cursor::new(head).chain(inner)), encoding, None))
+    Ok((Box::new(io::Cursor::new(head).chain(inner)), encoding))
 }
 
 fn finish(result: &mut UnitResult, scanner: LineScanner<'_>) {

@@ -70,8 +70,6 @@ pub struct LineScanner<'s> {
     pub counts: LineCounts,
     /// The first unreadable lines.
     pub examples: Vec<BadLine>,
-    /// Whether a CRI `P` chunk was seen.
-    pub saw_partial: bool,
     /// Matching failures, when [`ScanSettings::keep`] asks for them.
     pub records: Vec<Record>,
 }
@@ -111,7 +109,6 @@ impl<'s> LineScanner<'s> {
             partials: Default::default(),
             counts: LineCounts::default(),
             examples: Vec::new(),
-            saw_partial: false,
             records: Vec::new(),
         }
     }
@@ -174,7 +171,6 @@ impl<'s> LineScanner<'s> {
             };
             let slot = &mut self.partials[index];
             if tag.partial {
-                self.saw_partial = true;
                 if !slot.active {
                     slot.active = true;
                     slot.first_line = self.physical;
