@@ -1,7 +1,8 @@
 //! Running a scan over many inputs in parallel: work units, a rayon fold, one reduce.
 //!
 //! A big plain file is cut into byte ranges scanned in parallel; each range owns the lines that
-//! START inside it, so no line is lost or counted twice. Compressed files and standard input are
+//! START inside it, so no line is lost or counted twice. A CRI line cut into `P` chunks belongs,
+//! with all its chunks, to the range where its first chunk starts. Compressed files and standard input are
 //! streams, one unit each, scanned in parallel with the other units. Plain files are read with
 //! positioned reads, not memory maps: a live log truncated by logrotate's `copytruncate` under a
 //! map would kill the process with SIGBUS, while a short read is just an earlier end.
@@ -179,12 +180,56 @@ impl<'f> RangeReader<'f> {
                 }
                 at += n as u64;
             }
+            // A CRI line cut in `P` chunks belongs to the range where it starts: skip its
+            // continuations (the previous range reads them, see `read`).
+            while !r.done && r.pos < end && is_partial_chunk(file, r.pos - 1)? {
+                match next_line_start(file, r.pos, size)? {
+                    Some(next) => r.pos = next,
+                    None => r.done = true,
+                }
+            }
             if r.pos >= end {
                 r.done = true;
             }
         }
         Ok(r)
     }
+}
+
+/// Where the line after the one starting at `at` starts, if there is one.
+fn next_line_start(file: &File, mut at: u64, size: u64) -> io::Result<Option<u64>> {
+    let mut block = vec![0u8; 64 << 10];
+    while at < size {
+        let want = block.len().min((size - at) as usize);
+        let n = read_at_full(file, &mut block[..want], at)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &block[..n]) {
+            return Ok(Some(at + i as u64 + 1));
+        }
+        at += n as u64;
+    }
+    Ok(None)
+}
+
+/// Whether the line ended by the newline at `newline` is a CRI `P` chunk, continued by the next
+/// line. Runtimes cut long lines into chunks of 16 KiB at most, so only the last 64 KiB are read.
+fn is_partial_chunk(file: &File, newline: u64) -> io::Result<bool> {
+    let from = newline.saturating_sub(64 << 10);
+    let mut block = vec![0u8; (newline - from) as usize];
+    let n = read_at_full(file, &mut block, from)?;
+    if n < block.len() {
+        return Ok(false); // the file shrank: nothing to join
+    }
+    let start = match memchr::memrchr(b'\n', &block) {
+        Some(i) => i + 1,
+        None if from == 0 => 0,
+        None => return Ok(false), // longer than any chunk
+    };
+    let line = &block[start..];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    Ok(prefix::strip(line).cri.is_some_and(|tag| tag.partial))
 }
 
 fn read_at_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
@@ -202,8 +247,9 @@ impl Read for RangeReader<'_> {
             return Ok(0);
         }
         let in_range = self.pos < self.end;
-        if !in_range && self.ends_line {
-            // The range ended exactly at a line end: nothing of the next line is ours.
+        if !in_range && self.ends_line && !is_partial_chunk(self.file, self.pos - 1)? {
+            // The range ended exactly at a line end: nothing of the next line is ours (unless
+            // that line was a CRI `P` chunk, which the next lines continue).
             self.done = true;
             return Ok(0);
         }
@@ -217,10 +263,13 @@ impl Read for RangeReader<'_> {
             return Ok(0);
         }
         if !in_range {
-            // Past our range: only finish the line that started inside it.
+            // Past our range: only finish the line that started inside it (and the chunks that
+            // continue it, when it is a CRI `P` chunk).
             if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
                 n = i + 1;
-                self.done = true;
+                if !is_partial_chunk(self.file, self.pos + i as u64)? {
+                    self.done = true;
+                }
             }
         }
         self.pos += n as u64;

@@ -38,6 +38,28 @@ fn normalized(mut s: Summary) -> Summary {
 
 const FAILURE: &str = r#"{"time":"2024-05-14T00:00:01.000Z","status":401,"path":"/api/v4/user","meta.remote_ip":"192.0.2.1","meta.auth_fail_reason":"token_expired","meta.auth_fail_token_id":"PersonalAccessToken/12"}"#;
 
+/// Lines of a CRI stream whose long lines are cut in `P` chunks on stdout only, each `P`…`F` group
+/// whole (as one container writes them), mixed with whole lines of other kinds.
+fn stdout_cri_strategy() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        format!(
+            "2024-01-19T14:12:24Z stdout P {}\n2024-01-19T14:12:24Z stdout P {}\n2024-01-19T14:12:24Z stdout F {}",
+            &FAILURE[..50],
+            &FAILURE[50..90],
+            &FAILURE[90..]
+        ),
+        format!(
+            "2024-01-19T14:12:24Z stdout P {}\n2024-01-19T14:12:24Z stdout F {}",
+            &FAILURE[..7],
+            &FAILURE[7..]
+        ),
+        format!("2024-01-19T14:12:24Z stdout F {FAILURE}"),
+        FAILURE.to_string(),
+        r#"{"status":200,"path":"/api/v4/user","ua":"x"}"#.to_string(),
+        String::new(),
+    ])
+}
+
 fn line_strategy(with_partials: bool) -> impl Strategy<Value = String> {
     let mut options = vec![
         Just(FAILURE.to_string()).boxed(),
@@ -135,6 +157,28 @@ proptest! {
         prop_assert_eq!(whole.totals(), counts);
         prop_assert_eq!(cut.totals(), counts);
         prop_assert_eq!(&cut.inputs[0].examples, &whole.inputs[0].examples);
+        prop_assert_eq!(common::failure_view(&common::report(&cut)), common::failure_view(&common::report(&whole)));
+    }
+
+    #[test]
+    fn cri_chunks_are_joined_across_byte_ranges(
+        lines in prop::collection::vec(stdout_cri_strategy(), 1..60),
+        chunk in 1u64..600,
+        buffer in 1usize..100,
+    ) {
+        // 64 KiB of plain lines first, so that the file is not recognised as a CRI file and is cut
+        // into ranges: the range edges themselves must keep P…F chunks together.
+        let filler = format!("{}\n", r#"{"status":200,"path":"/"}"#).repeat(2800);
+        let mut bytes = filler.into_bytes();
+        bytes.extend(document(&lines, false, true));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("api_json.log");
+        std::fs::write(&path, &bytes).unwrap();
+        let settings = ScanSettings { max_examples: 3, ..ScanSettings::default() };
+        let (counts, _) = scan_bytes(&bytes, &settings);
+        let cut = common::scan_paths(std::slice::from_ref(&path), false, 2, 100 + chunk, buffer);
+        prop_assert_eq!(cut.totals(), counts);
+        let whole = common::scan_paths(std::slice::from_ref(&path), false, 1, 1 << 30, 1 << 16);
         prop_assert_eq!(common::failure_view(&common::report(&cut)), common::failure_view(&common::report(&whole)));
     }
 
