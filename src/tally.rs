@@ -40,7 +40,8 @@ impl Eq for Interner {}
 #[derive(Debug, Clone)]
 enum Repr {
     Small(Vec<(Arc<str>, u64)>),
-    Large(HashMap<Arc<str>, u64>),
+    // Boxed: most tallies stay small, and a token holds eight of them.
+    Large(Box<HashMap<Arc<str>, u64>>),
 }
 
 /// Counts of distinct text values (user agents, routes, …).
@@ -82,7 +83,7 @@ impl Tally {
                 } else {
                     let mut map: HashMap<Arc<str>, u64> = v.drain(..).collect();
                     map.insert(make(value), n);
-                    self.0 = Repr::Large(map);
+                    self.0 = Repr::Large(Box::new(map));
                 }
             }
             Repr::Large(m) => match m.get_mut(value) {
