@@ -66,6 +66,17 @@ impl BanThreshold {
     }
 }
 
+impl std::fmt::Display for BanThreshold {
+    /// `self-managed: 10 failures in 60 s`, as every report names the rule.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} failures in {} s",
+            self.preset, self.maxretry, self.findtime_s
+        )
+    }
+}
+
 /// What the sliding window found for one IP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WindowStats {

@@ -25,6 +25,7 @@ pub struct ScenarioTruth {
 }
 
 fn t(s: &str) -> Millis {
+    // Only ever called with the literal times written in this file, all valid RFC 3339.
     parse_rfc3339(s.as_bytes()).expect("scenario times are valid")
 }
 

@@ -264,11 +264,7 @@ fn accounting(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             plural(r.untimed_failures, "failure", "failures")
         )?;
     }
-    writeln!(
-        out,
-        "<dt>Ban rule</dt><dd>{}: {} failures in {} s</dd>",
-        b.preset, b.maxretry, b.findtime_s
-    )?;
+    writeln!(out, "<dt>Ban rule</dt><dd>{b}</dd>")?;
     writeln!(out, "</dl>")
 }
 
@@ -431,12 +427,10 @@ fn ips(r: &Report, rows: usize, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<section id=\"ips\">")?;
     writeln!(
         out,
-        "<h2>Top client IPs <span class=\"sub\">{} of {}; ban rule {}: {} failures in {} s</span></h2>",
+        "<h2>Top client IPs <span class=\"sub\">{} of {}; ban rule {}</span></h2>",
         r.ips.len().min(rows),
         thousands(r.distinct_ips as u64),
-        b.preset,
-        b.maxretry,
-        b.findtime_s
+        b
     )?;
     if r.ips.is_empty() {
         writeln!(out, "<p class=\"empty\">No failure had a client IP.</p>")?;

@@ -31,12 +31,10 @@ pub fn render(report: &Report, rows: usize, out: &mut dyn Write) -> io::Result<(
     let at_risk = report.ips_at_ban_risk;
     writeln!(
         out,
-        "CLIENT IPS: {} with failures, {} reached the ban threshold ({}: {} failures in {} s)",
+        "CLIENT IPS: {} with failures, {} reached the ban threshold ({})",
         thousands(report.distinct_ips as u64),
         thousands(at_risk as u64),
-        b.preset,
-        b.maxretry,
-        b.findtime_s
+        b
     )?;
     for ip in report.ips.iter().take(rows) {
         writeln!(out)?;

@@ -408,12 +408,10 @@ fn ips(r: &Report, rows: usize, out: &mut dyn Write) -> io::Result<()> {
     let b = &r.ban_threshold;
     writeln!(
         out,
-        "### Top client IPs ({} of {}; ban rule {}: {} failures in {} s)",
+        "### Top client IPs ({} of {}; ban rule {})",
         r.ips.len().min(rows),
         thousands(r.distinct_ips as u64),
-        b.preset,
-        b.maxretry,
-        b.findtime_s
+        b
     )?;
     writeln!(out)?;
     if r.ips.is_empty() {

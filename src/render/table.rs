@@ -287,13 +287,11 @@ pub fn render(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> io::Resul
     let shown = r.ips.len().min(opts.rows);
     writeln!(
         out,
-        "{} ({} of {}; ban rule {}: {} failures in {} s)",
+        "{} ({} of {}; ban rule {})",
         p.paint(TITLE, "TOP CLIENT IPS"),
         shown,
         thousands(r.distinct_ips as u64),
-        b.preset,
-        b.maxretry,
-        b.findtime_s
+        b
     )?;
     if r.ips.is_empty() {
         writeln!(out, "  no failure had a client IP")?;
