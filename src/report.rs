@@ -408,7 +408,13 @@ fn cliffs(s: &Summary) -> Vec<Cliff> {
         .iter()
         .filter_map(|(k, t)| t.first_expired.map(|f| (&**k, f)))
         .collect();
-    let days = cliff_days(&firsts.iter().map(|f| f.1).collect::<Vec<_>>());
+    let Some((observed_from, _)) = s.seen.0 else {
+        return Vec::new();
+    };
+    let days = cliff_days(
+        &firsts.iter().map(|f| f.1).collect::<Vec<_>>(),
+        observed_from,
+    );
     days.into_iter()
         .map(|day| {
             let mut members: Vec<CliffMember> = firsts

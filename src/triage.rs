@@ -141,8 +141,11 @@ pub fn find_onset(counts: &[u64]) -> Option<Onset> {
 }
 
 /// Days (as the millisecond of their midnight UTC) on which many tokens first failed with
-/// `token_expired`. `first_expired` holds one first-expiry time per token.
-pub fn cliff_days(first_expired: &[Millis]) -> Vec<Millis> {
+/// `token_expired`. `first_expired` holds one first-expiry time per token; `observed_from` is the
+/// first failure of the whole log. The day the log starts is never a cliff: every token already
+/// failing when the log begins would look as if it started failing then.
+pub fn cliff_days(first_expired: &[Millis], observed_from: Millis) -> Vec<Millis> {
+    let first_day = observed_from.div_euclid(86_400_000) * 86_400_000;
     let mut per_day: BTreeMap<Millis, u64> = BTreeMap::new();
     for &t in first_expired {
         *per_day
@@ -153,6 +156,7 @@ pub fn cliff_days(first_expired: &[Millis]) -> Vec<Millis> {
     let days = per_day.len() as u64;
     per_day
         .iter()
+        .filter(|&(&d, _)| d > first_day)
         .filter(|&(_, &n)| {
             let others = if days > 1 {
                 (total - n) as f64 / (days - 1) as f64
@@ -206,7 +210,10 @@ mod tests {
         let day = 86_400_000;
         let mut firsts: Vec<Millis> = (0..300).map(|i| 10 * day + i * 1000).collect();
         firsts.extend([3 * day, 4 * day + 5, 7 * day]);
-        assert_eq!(cliff_days(&firsts), vec![10 * day]);
-        assert!(cliff_days(&[day, day + 1, 2 * day]).is_empty());
+        assert_eq!(cliff_days(&firsts, 3 * day), vec![10 * day]);
+        assert!(cliff_days(&[day, day + 1, 2 * day], 0).is_empty());
+        // Tokens already failing when the log starts make no cliff on its first day.
+        let at_start: Vec<Millis> = (0..300).map(|i| 10 * day + 3_600_000 + i).collect();
+        assert!(cliff_days(&at_start, 10 * day + 3_600_000).is_empty());
     }
 }
