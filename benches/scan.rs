@@ -130,6 +130,31 @@ fn prefilter(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    // Cutting and the candidate test together, as the scanner asks for them: one vector pass
+    // (AVX2) against `memchr` for the line ends plus the cursor.
+    let cut = |prefilter: &Prefilter, piece: &[u8]| {
+        let mut candidates = 0usize;
+        prefilter.for_each_line(piece, |_, _, candidate| {
+            candidates += usize::from(candidate)
+        });
+        candidates
+    };
+    for (name, prefilter) in [
+        ("for_each_line_vector_1mib_pieces", Prefilter::new()),
+        (
+            "for_each_line_portable_1mib_pieces",
+            Prefilter::new().portable(),
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                pieces
+                    .iter()
+                    .map(|(p, _)| cut(&prefilter, black_box(p)))
+                    .sum::<usize>()
+            })
+        });
+    }
     g.finish();
 }
 

@@ -14,8 +14,16 @@
 //!
 //! With [`Prefilter::with_successes`], lines with a `"token_id"` key (successful token requests)
 //! pass too, so that the last success of a failing token can be found (`--last-success`).
+//!
+//! [`Prefilter::for_each_line`] cuts a buffer into lines and answers the test for each. On x86-64
+//! CPUs with AVX2 it does both in one vector pass (`avx2.rs`); elsewhere, and for
+//! `--last-success`, it cuts with `memchr` and asks a [`Cursor`], which makes one `memmem` pass per
+//! needle. Both give the same answers (a property test compares them).
 
 use memchr::memmem::Finder;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 const STATUS: &[u8] = b"\"status\"";
 const AUTH_FAIL: &[u8] = b"auth_fail";
@@ -29,6 +37,18 @@ pub struct Prefilter {
     auth_fail: Finder<'static>,
     escape: Finder<'static>,
     success: Option<Finder<'static>>,
+    /// Use the one-pass vector cutter when the CPU has it.
+    vector: bool,
+}
+
+/// The end of a buffer after its last `\n`: where it starts, and whether what is there so far is
+/// a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rest {
+    /// Offset of the first byte after the last `\n` (the buffer's length when it ends with one).
+    pub start: usize,
+    /// The candidate test for `buf[start..]` as a line of its own.
+    pub candidate: bool,
 }
 
 impl Default for Prefilter {
@@ -37,12 +57,13 @@ impl Default for Prefilter {
     }
 }
 
+/// JSON whitespace that can stand inside one line (a `\n` ends the line).
 fn is_json_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    matches!(b, b' ' | b'\t' | b'\r')
 }
 
 /// Given the bytes right after a `"status"` occurrence, tells whether it could be a key whose value
-/// is a failure or forbidden status.
+/// is a failure or forbidden status. `after` may run past the end of the line: a `\n` stops it.
 fn status_may_matter(after: &[u8]) -> bool {
     let mut i = 0;
     while i < after.len() && is_json_space(after[i]) {
@@ -72,6 +93,43 @@ impl Prefilter {
             auth_fail: Finder::new(AUTH_FAIL).into_owned(),
             escape: Finder::new(ASCII_ESCAPE).into_owned(),
             success: None,
+            vector: true,
+        }
+    }
+
+    /// Never uses the vector cutter (tests and benches compare the two paths).
+    pub fn portable(mut self) -> Self {
+        self.vector = false;
+        self
+    }
+
+    /// Cuts `buf` at each `\n` and calls `line(start, end, candidate)` for every line, in order
+    /// (`end` is the offset of its `\n`). Returns the unterminated rest, which the caller scans as
+    /// a last line at the end of its input, or keeps for the next buffer.
+    pub fn for_each_line<F: FnMut(usize, usize, bool)>(&self, buf: &[u8], line: F) -> Rest {
+        #[cfg(target_arch = "x86_64")]
+        if self.vector && self.success.is_none() && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: `avx2::for_each_line` needs the AVX2 instructions and nothing else; the CPU
+            // has them (checked just above).
+            return unsafe { avx2::for_each_line(buf, line) };
+        }
+        self.for_each_line_portable(buf, line)
+    }
+
+    fn for_each_line_portable<F: FnMut(usize, usize, bool)>(
+        &self,
+        buf: &[u8],
+        mut line: F,
+    ) -> Rest {
+        let mut cursor = self.cursor(buf);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', buf) {
+            line(start, end, cursor.is_candidate(start, end));
+            start = end + 1;
+        }
+        Rest {
+            start,
+            candidate: cursor.is_candidate(start, buf.len()),
         }
     }
 
@@ -114,6 +172,63 @@ impl Prefilter {
             auth_fail: Hit::Unknown,
             escape: Hit::Unknown,
             success: Hit::Unknown,
+        }
+    }
+}
+
+/// Verifies the positions the vector loop flags, tracks lines, and calls back at each `\n`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+struct Hits<'b, F> {
+    buf: &'b [u8],
+    line: F,
+    start: usize,
+    candidate: bool,
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl<'b, F: FnMut(usize, usize, bool)> Hits<'b, F> {
+    fn new(buf: &'b [u8], line: F) -> Self {
+        Self {
+            buf,
+            line,
+            start: 0,
+            candidate: false,
+        }
+    }
+
+    /// `buf[at]` may be a `\n`, the `\` of `\u00`, the `h` of `auth_fail` or the `u` of
+    /// `"status"`.
+    #[inline(always)]
+    fn at(&mut self, at: usize) {
+        let buf = self.buf;
+        match buf[at] {
+            b'\n' => {
+                (self.line)(self.start, at, self.candidate);
+                self.start = at + 1;
+                self.candidate = false;
+            }
+            _ if self.candidate => {}
+            b'\\' => self.candidate = buf[at..].starts_with(ASCII_ESCAPE),
+            b'h' => self.candidate = at >= 3 && buf[at - 3..].starts_with(AUTH_FAIL),
+            b'u' => {
+                self.candidate = at >= 5
+                    && buf[at - 5..].starts_with(STATUS)
+                    && status_may_matter(&buf[at + 3..]);
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks every byte from `from` to the end one by one, and returns the rest.
+    fn scalar_from(mut self, from: usize) -> Rest {
+        for at in from..self.buf.len() {
+            if matches!(self.buf[at], b'\n' | b'\\' | b'h' | b'u') {
+                self.at(at);
+            }
+        }
+        Rest {
+            start: self.start,
+            candidate: self.candidate,
         }
     }
 }

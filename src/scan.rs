@@ -9,7 +9,7 @@ use std::io::{self, Read};
 
 use crate::event::Event;
 use crate::filter::Filter;
-use crate::prefilter::{Cursor, Prefilter};
+use crate::prefilter::{Prefilter, Rest};
 use crate::prefix::{self, Stream};
 use crate::record::{Keep, Normalized, Record, RecordBody};
 use crate::summary::{Kind, LineCounts, Summary};
@@ -91,9 +91,11 @@ fn trim_json_space(mut s: &[u8]) -> &[u8] {
 }
 
 /// Where the candidate test for a line comes from.
-enum Candidate<'c, 'b> {
-    /// The line lies at `start..end` of the buffer the cursor searches.
-    Cursor(&'c mut Cursor<'b>, usize, usize),
+#[derive(Debug, Clone, Copy)]
+enum Candidate {
+    /// Already answered for the physical line (the prefix cannot hold a needle: it is digits,
+    /// `-:.TZ`, spaces and `stdout`/`stderr` `F`/`P`).
+    Known(bool),
     /// Test the content on its own (joined CRI lines).
     Alone,
 }
@@ -121,31 +123,62 @@ impl<'s> LineScanner<'s> {
     /// Scans every complete line of `buf` and returns how many bytes were consumed. With `eof`, a
     /// final line without `\n` is scanned too and everything is consumed.
     pub fn scan_buffer(&mut self, buf: &[u8], eof: bool, summary: &mut Summary) -> usize {
-        let prefilter = &self.settings.prefilter;
-        let mut cursor = prefilter.cursor(buf);
-        let mut pos = 0;
-        while pos < buf.len() {
-            let end = match memchr::memchr(b'\n', &buf[pos..]) {
-                Some(i) => pos + i,
-                None if eof => buf.len(),
-                None => break,
-            };
-            self.physical_line(buf, pos, end, &mut cursor, summary);
-            pos = end + 1;
+        let settings = self.settings;
+        let rest = if settings.full_parse {
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', buf) {
+                self.physical_line(buf, start, end, true, summary);
+                start = end + 1;
+            }
+            Rest {
+                start,
+                candidate: true,
+            }
+        } else {
+            settings
+                .prefilter
+                .for_each_line(buf, |start, end, candidate| {
+                    self.physical_line(buf, start, end, candidate, summary)
+                })
+        };
+        if rest.start < buf.len() && eof {
+            self.physical_line(buf, rest.start, buf.len(), rest.candidate, summary);
+            return buf.len();
         }
-        pos.min(buf.len())
+        rest.start
     }
 
+    #[inline(always)]
     fn physical_line(
         &mut self,
         buf: &[u8],
         start: usize,
         end: usize,
-        cursor: &mut Cursor<'_>,
+        candidate: bool,
         summary: &mut Summary,
     ) {
         self.physical += 1;
         let raw = &buf[start..end];
+        // The common case, kept short: a plain JSON object that the prefilter rules out.
+        if !candidate
+            && !self.at_start
+            && let [b'{', .., b'}'] | [b'{', .., b'}', b'\r'] = raw
+        {
+            self.counts.lines += 1;
+            self.counts.skipped += 1;
+            return;
+        }
+        self.physical_line_slow(buf, raw, end, candidate, summary);
+    }
+
+    fn physical_line_slow(
+        &mut self,
+        buf: &[u8],
+        raw: &[u8],
+        end: usize,
+        candidate: bool,
+        summary: &mut Summary,
+    ) {
         let mut line = raw;
         if let [rest @ .., b'\r'] = line {
             line = rest;
@@ -204,16 +237,12 @@ impl<'s> LineScanner<'s> {
                 return;
             }
         }
-        // The content is a sub-slice of `buf`: its offset is what the cursor needs.
-        let content_off = stripped.content.as_ptr() as usize - buf.as_ptr() as usize;
-        let candidate =
-            Candidate::Cursor(cursor, content_off, content_off + stripped.content.len());
         self.logical_line(
             stripped.content,
             raw,
             stripped.time,
             self.physical,
-            candidate,
+            Candidate::Known(candidate),
             summary,
         );
     }
@@ -225,7 +254,7 @@ impl<'s> LineScanner<'s> {
         raw: &[u8],
         time: Option<Millis>,
         line_no: u64,
-        candidate: Candidate<'_, '_>,
+        candidate: Candidate,
         summary: &mut Summary,
     ) {
         self.counts.lines += 1;
@@ -236,7 +265,7 @@ impl<'s> LineScanner<'s> {
         }
         if !self.settings.full_parse {
             let is_candidate = match candidate {
-                Candidate::Cursor(cursor, start, end) => cursor.is_candidate(start, end),
+                Candidate::Known(known) => known,
                 Candidate::Alone => self.settings.prefilter.is_candidate(content),
             };
             if !is_candidate {

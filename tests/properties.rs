@@ -1,13 +1,16 @@
 //! Property tests: the line cutter, CRI partial joining and prefix stripping.
 //!
 //! Cutting the same bytes at any read boundary, or into any byte ranges, gives the same lines and
-//! the same summary; a line split into CRI `P`…`F` chunks counts exactly like the whole line.
+//! the same summary; a line split into CRI `P`…`F` chunks counts exactly like the whole line; the
+//! one-pass vector cutter and the portable `memchr` cutter cut the same lines and answer the
+//! prefilter the same way, and agree with full parsing on what counts.
 
 mod common;
 
 use std::io::Read;
 
 use proptest::prelude::*;
+use tokentrail::prefilter::{Prefilter, Rest};
 use tokentrail::prefix::strip;
 use tokentrail::time::{format_rfc3339, parse_rfc3339};
 use tokentrail::{LineCounts, LineScanner, ScanSettings, Summary, scan_bytes};
@@ -81,6 +84,63 @@ fn line_strategy(with_partials: bool) -> impl Strategy<Value = String> {
         options.push(Just(format!("2024-01-19T14:12:24Z stdout F {}", &FAILURE[50..])).boxed());
     }
     proptest::strategy::Union::new(options)
+}
+
+/// Bytes made of the pieces the prefilter looks for, cut and mixed: needles whole and broken,
+/// status values good and bad, escapes, and line ends, so that every pattern lands across the
+/// vector loop's 32-byte blocks and its 2-byte look-ahead, and at the end of the buffer.
+fn needle_soup() -> impl Strategy<Value = Vec<u8>> {
+    let pieces: Vec<&'static [u8]> = vec![
+        b"\"status\"",
+        b"\"status\":",
+        b"\"status\": 401",
+        b"\"status\":401",
+        b"\"status\":403,",
+        b"\"status\":200",
+        b"\"status\":4010",
+        b"\"status\":\"401\"",
+        b"\"status\" :",
+        b"\"stat",
+        b"us\"",
+        b"us\":401",
+        b"auth_fail",
+        b"auth_",
+        b"h_fail",
+        b"h_",
+        b"\\u00",
+        b"\\u0",
+        b"\\",
+        b"\\\\u0061",
+        b"\n",
+        b"\n",
+        b"\r\n",
+        b"{",
+        b"}",
+        b"\"",
+        b":",
+        b" ",
+        b"\t",
+        b"401",
+        b"403",
+        b"200",
+        b"u",
+        b"h",
+        b"s",
+        b"_",
+        b"x",
+        b"\"path\":\"/api/v4/user\"",
+        b"0123456789abcdef0123456789abcdef",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..120).prop_map(|p| p.concat())
+}
+
+/// Every line `for_each_line` reports, and its rest.
+fn cut_lines(prefilter: &Prefilter, buf: &[u8]) -> (Vec<(usize, usize, bool)>, Rest) {
+    let mut lines = Vec::new();
+    let rest = prefilter.for_each_line(buf, |start, end, candidate| {
+        lines.push((start, end, candidate))
+    });
+    (lines, rest)
 }
 
 fn document(lines: &[String], bom: bool, final_newline: bool) -> Vec<u8> {
@@ -227,5 +287,47 @@ proptest! {
         prop_assert_eq!(s.time, Some(millis));
         prop_assert_eq!(s.cri.is_some(), !stream.is_empty());
         prop_assert_eq!(parse_rfc3339(base.as_bytes()), Some(millis));
+    }
+
+    #[test]
+    fn vector_and_portable_cutters_agree(bytes in needle_soup(), skip in 0usize..40) {
+        // Also from an offset, so that blocks start at every alignment.
+        let buf = &bytes[skip.min(bytes.len())..];
+        let vector = Prefilter::new();
+        let (lines, rest) = cut_lines(&vector, buf);
+        prop_assert_eq!(cut_lines(&vector.clone().portable(), buf), (lines.clone(), rest));
+        let mut start = 0;
+        for &(s, end, candidate) in &lines {
+            prop_assert_eq!(s, start);
+            prop_assert_eq!(buf[end], b'\n');
+            prop_assert!(!buf[s..end].contains(&b'\n'));
+            prop_assert_eq!(candidate, vector.is_candidate(&buf[s..end]), "{:?}", String::from_utf8_lossy(&buf[s..end]));
+            start = end + 1;
+        }
+        prop_assert_eq!(rest.start, start);
+        prop_assert!(!buf[start..].contains(&b'\n'));
+        prop_assert_eq!(rest.candidate, vector.is_candidate(&buf[start..]));
+    }
+
+    #[test]
+    fn vector_portable_and_full_parse_count_the_same(
+        lines in prop::collection::vec(line_strategy(true), 0..40),
+        bom in any::<bool>(),
+        final_newline in any::<bool>(),
+    ) {
+        let bytes = document(&lines, bom, final_newline);
+        let vector = ScanSettings { max_examples: 3, ..ScanSettings::default() };
+        let portable = ScanSettings { prefilter: Prefilter::new().portable(), ..vector.clone() };
+        let full = ScanSettings { full_parse: true, ..vector.clone() };
+        let (counts, summary) = scan_bytes(&bytes, &vector);
+        let (c2, s2) = scan_bytes(&bytes, &portable);
+        prop_assert_eq!(counts, c2);
+        prop_assert_eq!(normalized(summary.clone()), normalized(s2));
+        let (c3, s3) = scan_bytes(&bytes, &full);
+        prop_assert_eq!(c3.skipped, 0);
+        prop_assert_eq!((counts.failures, counts.attributed, counts.probes, counts.forbidden_other),
+            (c3.failures, c3.attributed, c3.probes, c3.forbidden_other));
+        prop_assert_eq!(counts.lines, c3.lines);
+        prop_assert_eq!(summary.tokens.len(), s3.tokens.len());
     }
 }
