@@ -9,8 +9,8 @@
 //!   ─► prefilter (bytes) ─► event (JSON) ─► filter ─► summary (mergeable) ─► report ─► render
 //! ```
 //!
-//! `run` scans many inputs in parallel (rayon fold/reduce); `app` is the command-line layer that
-//! ties paths, configuration, rendering and exit codes together. The core (`scan`, `prefilter`,
+//! `run` scans many inputs in parallel (a summary per rayon thread, merged at the end); `app` is
+//! the command-line layer that ties paths, configuration, rendering and exit codes together. The core (`scan`, `prefilter`,
 //! `event`, `filter`, `summary`) never imports the CLI, the configuration or the renderers.
 
 pub mod app;

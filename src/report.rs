@@ -4,6 +4,7 @@
 //! (field names are a contract; additions only). Every renderer reads this one value, so table,
 //! JSON and CSV always agree. Ordering is deterministic: count descending, then key ascending.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -228,7 +229,7 @@ pub struct OnsetEntry {
 }
 
 /// One token of an expiry cliff.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CliffMember {
     /// Token class.
     pub class: String,
@@ -249,7 +250,8 @@ pub struct Cliff {
     pub tokens: usize,
     /// The earliest of those failures.
     pub first_failure: Time,
-    /// The tokens, by first failure.
+    /// The tokens, by first failure (the first `--top` only, when it is given and last
+    /// successes are not tracked).
     pub members: Vec<CliffMember>,
 }
 
@@ -402,7 +404,7 @@ fn onset(s: &Summary, timeline: &Timeline) -> Option<OnsetEntry> {
     })
 }
 
-fn cliffs(s: &Summary) -> Vec<Cliff> {
+fn cliffs(s: &Summary, top: Option<usize>) -> Vec<Cliff> {
     let firsts: Vec<(&str, Millis)> = s
         .tokens
         .iter()
@@ -415,40 +417,63 @@ fn cliffs(s: &Summary) -> Vec<Cliff> {
         &firsts.iter().map(|f| f.1).collect::<Vec<_>>(),
         observed_from,
     );
+    // The renderers summarise the last successes of every member, so with last successes
+    // tracked every member is kept; otherwise only the `top` first.
+    let keep = if s.successes.is_empty() { top } else { None };
     days.into_iter()
         .map(|day| {
-            let mut members: Vec<CliffMember> = firsts
+            let mut order: Vec<(Millis, &str, &str, &str)> = firsts
                 .iter()
                 .filter(|(_, f)| f.div_euclid(86_400_000) * 86_400_000 == day)
-                .map(|(text, first)| {
+                .map(|&(text, first)| {
                     let (class, id) = split_token_id(text);
-                    CliffMember {
-                        class: class.to_string(),
-                        id: id.to_string(),
-                        first_failure: Time(*first),
-                        last_success: s
-                            .successes
-                            .get(*text)
-                            .and_then(|r| r.last_before(*first))
-                            .map(Time),
-                    }
+                    (first, class, id, text)
                 })
                 .collect();
-            members.sort_by(|a, b| {
-                a.first_failure
-                    .cmp(&b.first_failure)
-                    .then_with(|| a.class.cmp(&b.class))
-                    .then_with(|| cmp_ids(&a.id, &b.id))
-                    .then_with(|| a.id.cmp(&b.id))
+            let tokens = order.len();
+            sort_top(&mut order, keep, |a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| a.1.cmp(b.1))
+                    .then_with(|| cmp_ids(a.2, b.2))
+                    .then_with(|| a.2.cmp(b.2))
+                    .then_with(|| a.3.cmp(b.3))
             });
+            let members: Vec<CliffMember> = order
+                .into_iter()
+                .map(|(first, class, id, text)| CliffMember {
+                    class: class.to_string(),
+                    id: id.to_string(),
+                    first_failure: Time(first),
+                    last_success: s
+                        .successes
+                        .get(text)
+                        .and_then(|r| r.last_before(first))
+                        .map(Time),
+                })
+                .collect();
             Cliff {
                 day: format_day(day),
-                tokens: members.len(),
-                first_failure: members[0].first_failure,
+                tokens,
+                first_failure: members.first().map_or(Time(day), |m| m.first_failure),
                 members,
             }
         })
         .collect()
+}
+
+/// Sorts `items` and keeps the first `top` (all when `None`). With a small `top` out of many
+/// items, the first `top` are selected in linear time and only they are sorted.
+fn sort_top<T>(items: &mut Vec<T>, top: Option<usize>, order: impl Fn(&T, &T) -> Ordering) {
+    match top {
+        Some(top) if top < items.len() => {
+            if top > 0 {
+                items.select_nth_unstable_by(top - 1, &order);
+            }
+            items.truncate(top);
+        }
+        _ => {}
+    }
+    items.sort_by(order);
 }
 
 impl Report {
@@ -501,15 +526,14 @@ impl Report {
             .collect();
         // Ties on class and id (`12` and `012`, `Foo` and `Foo/`) fall back to the logged text,
         // so the same input always gives the same order.
-        token_order.sort_by(|a, b| {
+        let distinct_tokens = token_order.len();
+        sort_top(&mut token_order, opts.top, |a, b| {
             b.3.count
                 .cmp(&a.3.count)
                 .then_with(|| a.1.cmp(b.1))
                 .then_with(|| cmp_ids(a.2, b.2))
                 .then_with(|| a.0.cmp(b.0))
         });
-        let distinct_tokens = token_order.len();
-        token_order.truncate(opts.top.unwrap_or(usize::MAX));
         let tokens: Vec<TokenEntry> = token_order
             .into_iter()
             .map(|(text, _, _, t)| {
@@ -556,7 +580,6 @@ impl Report {
             .filter(|(_, ip)| ip.failures > 0)
             .map(|(a, ip)| (&**a, &**ip))
             .collect();
-        ip_order.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
         let distinct_ips = ip_order.len();
         let ips_at_ban_risk = ip_order
             .iter()
@@ -567,7 +590,9 @@ impl Report {
                 windows(&times, &opts.ban).first_crossing.is_some()
             })
             .count();
-        ip_order.truncate(opts.top.unwrap_or(usize::MAX));
+        sort_top(&mut ip_order, opts.top, |a, b| {
+            b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0))
+        });
         let ips: Vec<IpEntry> = ip_order
             .into_iter()
             .map(|(addr, ip)| {
@@ -620,9 +645,37 @@ impl Report {
             ips_at_ban_risk,
             ban_threshold: opts.ban,
             onset: onset(s, &timeline),
-            cliffs: cliffs(s),
+            cliffs: cliffs(s, opts.top),
             timeline,
             last_success_tracked: opts.last_success_tracked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_top_keeps_the_first_of_the_full_sort() {
+        // Many ties on the count, broken by the key, as with tokens seen once or twice.
+        let items: Vec<(u64, u32)> = (0..500u32).map(|i| (u64::from(i * 7 % 3), i)).collect();
+        let order = |a: &(u64, u32), b: &(u64, u32)| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+        let mut full = items.clone();
+        full.sort_by(order);
+        for top in [
+            None,
+            Some(0),
+            Some(1),
+            Some(10),
+            Some(499),
+            Some(500),
+            Some(900),
+        ] {
+            let mut v = items.clone();
+            sort_top(&mut v, top, order);
+            let n = top.unwrap_or(usize::MAX).min(full.len());
+            assert_eq!(v, full[..n], "top {top:?}");
         }
     }
 }

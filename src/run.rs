@@ -1,4 +1,4 @@
-//! Running a scan over many inputs in parallel: work units, a rayon fold, one reduce.
+//! Running a scan over many inputs in parallel: work units, one summary per rayon thread, merged.
 //!
 //! A big plain file is cut into byte ranges scanned in parallel; each range owns the lines that
 //! START inside it, so no line is lost or counted twice. A CRI line cut into `P` chunks belongs,
@@ -10,10 +10,8 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 
 use crate::input::{Counting, Encoding, Input, InputError, Source, open_file};
 use crate::pipe::Pipelined;
@@ -544,32 +542,35 @@ pub fn scan(
         pipeline: threads > 1 && streams < threads,
         ..opts.clone()
     };
-    let work = || {
-        units
-            .into_par_iter()
-            .with_max_len(1)
-            .fold(
-                || (Summary::default(), Vec::new()),
-                |(mut summary, mut results), unit| {
-                    results.push(run_unit(unit, inputs, settings, opts, &mut summary));
-                    (summary, results)
-                },
-            )
-            .reduce(
-                || (Summary::default(), Vec::new()),
-                |(mut a, mut ra), (b, rb)| {
-                    a.merge(b);
-                    ra.extend(rb);
-                    (a, ra)
-                },
-            )
+    // One summary per thread, not per unit: merging summaries costs as much as the distinct
+    // tokens and addresses in them, so there are as few as there are threads. Units are handed
+    // out biggest first from a shared queue.
+    let queue = Mutex::new(units.into_iter());
+    let worker = || {
+        let mut summary = Summary::default();
+        let mut results = Vec::new();
+        loop {
+            let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+            let Some(unit) = next else { break };
+            results.push(run_unit(unit, inputs, settings, opts, &mut summary));
+        }
+        (summary, results)
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build();
+    let merge = |partials: Vec<(Summary, Vec<UnitResult>)>| {
+        let mut summary = Summary::default();
+        let mut results = Vec::new();
+        for (s, r) in partials {
+            summary.merge(s);
+            results.extend(r);
+        }
+        (summary, results)
+    };
     let (summary, mut results) = match pool {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
+        Ok(pool) => pool.install(|| merge(pool.broadcast(|_| worker()))),
+        Err(_) => merge(vec![worker()]),
     };
     results.sort_by_key(|r| (r.input, r.order));
     let mut line_base = vec![0u64; inputs.len()];

@@ -256,6 +256,23 @@ fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, Box<V>>, key: &str) -> &
     map.entry(key.into()).or_default()
 }
 
+/// Moves every entry of `from` into `into`, merging values whose key is in both.
+fn merge_map<V>(
+    into: &mut HashMap<Box<str>, Box<V>>,
+    from: HashMap<Box<str>, Box<V>>,
+    merge: impl Fn(&mut V, V),
+) {
+    into.reserve(from.len());
+    for (k, v) in from {
+        match into.entry(k) {
+            Entry::Occupied(mut e) => merge(e.get_mut(), *v),
+            Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+}
+
 /// The failure aggregates of some lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -311,26 +328,20 @@ impl RecentTimes {
 
 impl Summary {
     /// Adds another summary to this one.
-    pub fn merge(&mut self, o: Summary) {
+    pub fn merge(&mut self, mut o: Summary) {
+        // Move the smaller into the larger: the cost is one map insert per moved entry.
+        if o.tokens.len() + o.ips.len() > self.tokens.len() + self.ips.len() {
+            std::mem::swap(self, &mut o);
+        }
         for (k, n) in o.reasons {
             *self.reasons.entry(k).or_default() += n;
         }
-        for (k, t) in o.tokens {
-            match self.tokens.entry(k) {
-                Entry::Occupied(mut e) => e.get_mut().merge(*t),
-                Entry::Vacant(e) => {
-                    e.insert(t);
-                }
-            }
-        }
-        for (k, ip) in o.ips {
-            match self.ips.entry(k) {
-                Entry::Occupied(mut e) => e.get_mut().merge(*ip),
-                Entry::Vacant(e) => {
-                    e.insert(ip);
-                }
-            }
-        }
+        // The two big maps are independent: merge them side by side (on the caller's rayon pool).
+        let (tokens, ips) = (&mut self.tokens, &mut self.ips);
+        rayon::join(
+            || merge_map(tokens, o.tokens, TokenStats::merge),
+            || merge_map(ips, o.ips, IpStats::merge),
+        );
         for (k, t) in o.per_second {
             self.per_second.entry(k).or_default().merge(t);
         }

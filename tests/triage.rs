@@ -23,6 +23,16 @@ fn write(name: &str, f: impl FnOnce(&mut Vec<u8>)) -> (tempfile::TempDir, PathBu
 }
 
 fn report(path: &PathBuf, last_success: bool, ban: BanThreshold, full_parse: bool) -> Report {
+    report_top(path, last_success, ban, full_parse, None)
+}
+
+fn report_top(
+    path: &PathBuf,
+    last_success: bool,
+    ban: BanThreshold,
+    full_parse: bool,
+    top: Option<usize>,
+) -> Report {
     let (inputs, errors) = discover(std::slice::from_ref(path));
     let prefilter = if last_success {
         Prefilter::new().with_successes()
@@ -50,6 +60,7 @@ fn report(path: &PathBuf, last_success: bool, ban: BanThreshold, full_parse: boo
         &ReportOptions {
             ban,
             last_success_tracked: last_success,
+            top,
             ..ReportOptions::default()
         },
     )
@@ -91,6 +102,13 @@ fn mass_expiry_night_has_its_onset_and_cliff() {
     let r = report(&path, false, BanThreshold::SELF_MANAGED, false);
     assert_eq!(r.cliffs[0].tokens, 300);
     assert!(r.cliffs[0].members.iter().all(|m| m.last_success.is_none()));
+    // With --top (the table's rows), only the first members are built, the same first ones;
+    // with last successes tracked all stay, since the summaries of last successes use them all.
+    let top = report_top(&path, false, BanThreshold::SELF_MANAGED, false, Some(7));
+    assert_eq!(top.cliffs[0].tokens, 300);
+    assert_eq!(top.cliffs[0].members, r.cliffs[0].members[..7]);
+    let tracked = report_top(&path, true, BanThreshold::SELF_MANAGED, false, Some(7));
+    assert_eq!(tracked.cliffs[0].members.len(), 300);
 }
 
 #[test]
