@@ -39,6 +39,9 @@ impl Eq for Interner {}
 
 #[derive(Debug, Clone)]
 enum Repr {
+    /// The usual case for a token seen once or a few times: one value, no allocation.
+    One(Arc<str>, u64),
+    /// No value yet (empty, no allocation), or two to [`SMALL_MAX`] values.
     Small(Vec<(Arc<str>, u64)>),
     // Boxed: most tallies stay small, and a token holds eight of them.
     Large(Box<HashMap<Arc<str>, u64>>),
@@ -75,6 +78,12 @@ impl Tally {
 
     fn add_n(&mut self, value: &str, n: u64, make: impl FnOnce(&str) -> Arc<str>) {
         match &mut self.0 {
+            Repr::Small(v) if v.is_empty() => self.0 = Repr::One(make(value), n),
+            Repr::One(k, count) if &**k == value => *count += n,
+            Repr::One(k, count) => {
+                let first = (Arc::clone(k), *count);
+                self.0 = Repr::Small(vec![first, (make(value), n)]);
+            }
             Repr::Small(v) => {
                 if let Some(e) = v.iter_mut().find(|e| &*e.0 == value) {
                     e.1 += n;
@@ -102,6 +111,7 @@ impl Tally {
             return;
         }
         match o.0 {
+            Repr::One(k, n) => self.add_n(&Arc::clone(&k), n, |_| k),
             Repr::Small(v) => v
                 .into_iter()
                 .for_each(|(k, n)| self.add_n(&Arc::clone(&k), n, |_| k)),
@@ -114,6 +124,7 @@ impl Tally {
     /// Distinct values.
     pub fn len(&self) -> usize {
         match &self.0 {
+            Repr::One(..) => 1,
             Repr::Small(v) => v.len(),
             Repr::Large(m) => m.len(),
         }
@@ -127,6 +138,7 @@ impl Tally {
     /// Every `(value, count)`, in no particular order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, u64)> + '_> {
         match &self.0 {
+            Repr::One(k, n) => Box::new(std::iter::once((&**k, *n))),
             Repr::Small(v) => Box::new(v.iter().map(|(k, n)| (&**k, *n))),
             Repr::Large(m) => Box::new(m.iter().map(|(k, n)| (&**k, *n))),
         }
