@@ -8,6 +8,7 @@
 // so log text crafted to collide cannot slow the scan down.
 use foldhash::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use crate::event::{Component, Event};
 use crate::filter::Filter;
@@ -251,15 +252,31 @@ pub fn client_ip<'e>(e: &'e Event<'_>) -> Option<&'e str> {
     (!first.is_empty()).then_some(first)
 }
 
-/// The value under `key`, inserted as default when absent.
-fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, Box<V>>, key: &str) -> &'m mut V {
-    map.entry(key.into()).or_default()
+/// The shared key for `key` and its value, the value inserted as default when absent. The key
+/// is allocated only when it is new, and the same allocation then stands in the other tallies
+/// (a token's IPs, an IP's tokens).
+fn entry<'m, V: Default>(
+    map: &'m mut HashMap<Arc<str>, Box<V>>,
+    key: &str,
+) -> (Arc<str>, &'m mut V) {
+    let shared = match map.get_key_value(key) {
+        Some((k, _)) => Arc::clone(k),
+        None => {
+            let k: Arc<str> = Arc::from(key);
+            map.insert(Arc::clone(&k), Box::default());
+            k
+        }
+    };
+    let value = map
+        .get_mut(key)
+        .expect("present: found or inserted just above");
+    (shared, value)
 }
 
 /// Moves every entry of `from` into `into`, merging values whose key is in both.
 fn merge_map<V>(
-    into: &mut HashMap<Box<str>, Box<V>>,
-    from: HashMap<Box<str>, Box<V>>,
+    into: &mut HashMap<Arc<str>, Box<V>>,
+    from: HashMap<Arc<str>, Box<V>>,
     merge: impl Fn(&mut V, V),
 ) {
     into.reserve(from.len());
@@ -279,9 +296,9 @@ pub struct Summary {
     /// Attributed failures by reason (`None`: a token id without a reason).
     pub reasons: HashMap<Option<Box<str>>, u64>,
     /// Failing tokens by their `meta.auth_fail_token_id` text.
-    pub tokens: HashMap<Box<str>, Box<TokenStats>>,
+    pub tokens: HashMap<Arc<str>, Box<TokenStats>>,
     /// Client IPs of failures and forbidden responses.
-    pub ips: HashMap<Box<str>, Box<IpStats>>,
+    pub ips: HashMap<Arc<str>, Box<IpStats>>,
     /// Failures per second since the epoch, by reason (`none` when absent).
     pub per_second: HashMap<i64, Tally>,
     /// First and last failure time.
@@ -440,7 +457,7 @@ impl Summary {
     }
 
     fn ip_entry(&mut self, ip: &str) -> &mut IpStats {
-        entry(&mut self.ips, ip)
+        entry(&mut self.ips, ip).1
     }
 
     fn record_failure(
@@ -477,29 +494,38 @@ impl Summary {
         }
         let ua = e.ua.as_deref();
         let token = e.token_id.as_deref();
-        if let Some(ip) = ip {
-            let token_value = self.interner.get(token.unwrap_or("none"));
-            let ua_value = ua.map(|ua| self.interner.get(ua));
-            let stats = entry(&mut self.ips, ip);
-            stats.failures += 1;
-            if attributed {
-                stats.attributed += 1;
-            } else {
-                stats.unattributed += 1;
+        // The token's and the IP's map keys double as the values of each other's tallies.
+        let token_key = token.map(|token| entry(&mut self.tokens, token).0);
+        let ip_key = match ip {
+            Some(ip) => {
+                let token_value = match &token_key {
+                    Some(k) => Arc::clone(k),
+                    None => self.interner.get("none"),
+                };
+                let ua_value = ua.map(|ua| self.interner.get(ua));
+                let (key, stats) = entry(&mut self.ips, ip);
+                stats.failures += 1;
+                if attributed {
+                    stats.attributed += 1;
+                } else {
+                    stats.unattributed += 1;
+                }
+                if let Some(t) = time {
+                    stats.seen.add(t);
+                    stats.failure_times.push(t);
+                }
+                stats.tokens.add_shared(&token_value);
+                if let Some(ua) = &ua_value {
+                    stats.user_agents.add_shared(ua);
+                }
+                Some(key)
             }
-            if let Some(t) = time {
-                stats.seen.add(t);
-                stats.failure_times.push(t);
-            }
-            stats.tokens.add_shared(&token_value);
-            if let Some(ua) = &ua_value {
-                stats.user_agents.add_shared(ua);
-            }
-        }
+            None => None,
+        };
         let Some(token) = token else { return };
         let mut intern = |v: Option<&str>| v.map(|v| self.interner.get(v));
         let values = [
-            intern(ip),
+            ip_key,
             intern(ua),
             intern(e.route.as_deref().or(e.path.as_deref())),
             intern(e.meta_user.as_deref().or(e.username.as_deref())),
@@ -508,7 +534,7 @@ impl Summary {
             intern(e.header_type.as_deref()),
             intern(Some(reason_key)),
         ];
-        let t = entry(&mut self.tokens, token);
+        let t = entry(&mut self.tokens, token).1;
         t.count += 1;
         if let Some(time) = time {
             t.seen.add(time);
