@@ -155,6 +155,12 @@ pub struct Args {
     #[arg(long)]
     pub full_parse: bool,
 
+    /// Never memory-map files; read them with pread. (By default a plain file is mapped only
+    /// when a read lease can be taken on it, i.e. nothing has it open for writing: the live log
+    /// is always read with pread, so copytruncate cannot crash a scan.)
+    #[arg(long)]
+    pub no_mmap: bool,
+
     /// Also find when each failing token last WORKED (successful requests log `token_type` and
     /// `token_id`): "worked until 23:58:12, failing since 00:00:03" proves an expiry. Costs time:
     /// most successful API lines are then decoded too.

@@ -191,6 +191,7 @@ impl Config {
                 buffer_size: args.buffer_size.unwrap_or(defaults.buffer_size).max(1),
                 progress: None,
                 pipeline: false,
+                memory_map: !args.no_mmap,
             },
             report: ReportOptions {
                 top: args.top,

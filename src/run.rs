@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::input::{Counting, Encoding, Input, InputError, Source, open_file};
+use crate::map::{LeasedMap, lease_broken, map_if_safe};
 use crate::pipe::Pipelined;
 use crate::prefix;
 use crate::scan::{BadLine, LineScanner, ScanSettings};
@@ -34,6 +35,9 @@ pub struct ScanOptions {
     pub progress: Option<Arc<AtomicU64>>,
     /// Decompress on a thread of its own (set by [`scan`] when there are spare threads).
     pub pipeline: bool,
+    /// Memory-map plain files where that is safe (a read lease, see [`crate::map`]) instead of
+    /// copying them with `pread`.
+    pub memory_map: bool,
 }
 
 impl Default for ScanOptions {
@@ -44,6 +48,7 @@ impl Default for ScanOptions {
             buffer_size: 1 << 20,
             progress: None,
             pipeline: false,
+            memory_map: true,
         }
     }
 }
@@ -101,6 +106,8 @@ impl ScanOutcome {
 enum Work {
     Range {
         file: Arc<File>,
+        /// The whole file, when it could be mapped safely.
+        map: Option<Arc<LeasedMap>>,
         start: u64,
         end: u64,
         size: u64,
@@ -145,6 +152,21 @@ struct RangeReader<'f> {
 }
 
 impl<'f> RangeReader<'f> {
+    /// Reads from `pos`, the start of a line (nothing skipped), to the end of the last line that
+    /// starts before `end`.
+    fn from_line_start(file: &'f File, pos: u64, end: u64, size: u64) -> Self {
+        Self {
+            file,
+            pos,
+            end,
+            size,
+            done: pos >= end,
+            shrank: false,
+            ends_line: false,
+            progress: None,
+        }
+    }
+
     fn new(file: &'f File, start: u64, end: u64, size: u64) -> io::Result<Self> {
         let mut r = Self {
             file,
@@ -220,14 +242,55 @@ fn is_partial_chunk(file: &File, newline: u64) -> io::Result<bool> {
     if n < block.len() {
         return Ok(false); // the file shrank: nothing to join
     }
-    let start = match memchr::memrchr(b'\n', &block) {
+    Ok(ends_in_partial_chunk(&block, from == 0))
+}
+
+/// Whether the last line of `before` (the bytes before a newline, at most 64 KiB of them) is a
+/// CRI `P` chunk; `at_file_start` tells whether `before` starts at the start of the file.
+fn ends_in_partial_chunk(before: &[u8], at_file_start: bool) -> bool {
+    let start = match memchr::memrchr(b'\n', before) {
         Some(i) => i + 1,
-        None if from == 0 => 0,
-        None => return Ok(false), // longer than any chunk
+        None if at_file_start => 0,
+        None => return false, // longer than any chunk
     };
-    let line = &block[start..];
+    let line = &before[start..];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    Ok(prefix::strip(line).cri.is_some_and(|tag| tag.partial))
+    prefix::strip(line).cri.is_some_and(|tag| tag.partial)
+}
+
+/// The bytes of the range `[start, end)` of a mapped file by the rules of [`RangeReader`]: from
+/// the first line that starts in it (skipping the continuations of a CRI line cut in `P` chunks),
+/// to the end of the last line that starts in it (with all its chunks).
+fn mapped_span(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let size = bytes.len();
+    let end = end.min(size);
+    let partial = |newline: usize| {
+        let from = newline.saturating_sub(64 << 10);
+        ends_in_partial_chunk(&bytes[from..newline], from == 0)
+    };
+    let next_line = |at: usize| memchr::memchr(b'\n', &bytes[at..]).map(|i| at + i + 1);
+    let mut from = 0;
+    if start > 0 {
+        let Some(first) = next_line(start - 1) else {
+            return (size, size);
+        };
+        from = first;
+        while from < end && partial(from - 1) {
+            match next_line(from) {
+                Some(next) => from = next,
+                None => return (size, size),
+            }
+        }
+        if from >= end {
+            return (from, from);
+        }
+    }
+    let mut to = end;
+    // Stop at a line end that does not continue a CRI `P` chunk.
+    while to < size && (bytes[to - 1] != b'\n' || partial(to - 1)) {
+        to = next_line(to).unwrap_or(size);
+    }
+    (from, to)
 }
 
 fn read_at_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
@@ -318,6 +381,13 @@ fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Ve
             }
             Ok((file, Some(Encoding::Plain), size)) => {
                 reports[i].encoding = Some(Encoding::Plain);
+                // Under a lease the file cannot change: its mapped length is its size.
+                let map = opts
+                    .memory_map
+                    .then(|| map_if_safe(&file))
+                    .flatten()
+                    .map(Arc::new);
+                let size = map.as_ref().map_or(size, |m| m.bytes().len() as u64);
                 let chunk = match opts.chunk_size {
                     // Enough ranges for every thread to stay busy to the end, not so small that
                     // their edges cost anything.
@@ -341,6 +411,7 @@ fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Ve
                     );
                     let work = Work::Range {
                         file: Arc::clone(&file),
+                        map: map.clone(),
                         start,
                         end,
                         size,
@@ -394,6 +465,26 @@ fn run_unit(
     match unit.work {
         Work::Range {
             file,
+            map: Some(map),
+            start,
+            end,
+            size,
+        } => {
+            let mut scanner = LineScanner::new(settings, start == 0);
+            let (bytes, shrank, err) =
+                scan_mapped(&file, &map, (start, end, size), opts, &mut scanner, summary);
+            result.bytes = bytes;
+            result.shrank = shrank;
+            result.error = err.map(|(offset, source)| InputError::Read {
+                path: input.name.clone(),
+                offset,
+                source,
+            });
+            finish(&mut result, scanner);
+        }
+        Work::Range {
+            file,
+            map: None,
             start,
             end,
             size,
@@ -502,6 +593,51 @@ fn sniff_stream(inner: Box<dyn Read + Send>) -> io::Result<(Box<dyn Read + Send>
     let inner = limited.into_inner();
     let encoding = Encoding::sniff(&head);
     Ok((Box::new(io::Cursor::new(head).chain(inner)), encoding))
+}
+
+/// Scans the range `(start, end, size)` of a mapped file, in pieces of about 1 MiB (the lease is
+/// checked between them; once it is broken, the rest is read with `pread`). Returns the bytes
+/// scanned, whether the file got shorter, and a read error with its offset.
+fn scan_mapped(
+    file: &File,
+    map: &LeasedMap,
+    (start, end, size): (u64, u64, u64),
+    opts: &ScanOptions,
+    scanner: &mut LineScanner<'_>,
+    summary: &mut Summary,
+) -> (u64, bool, Option<(u64, io::Error)>) {
+    let bytes = map.bytes();
+    let (from, to) = mapped_span(bytes, start as usize, end as usize);
+    let piece = opts.buffer_size.max(1);
+    let mut pos = from;
+    let mut want = piece;
+    while pos < to {
+        if lease_broken() {
+            let mut reader = RangeReader::from_line_start(file, pos as u64, to as u64, size);
+            reader.progress = opts.progress.as_deref();
+            let (read, err) = scanner.scan_reader(&mut reader, piece, summary);
+            let scanned = (pos - from) as u64 + read;
+            return (
+                scanned,
+                reader.shrank,
+                err.map(|e| (start.max(from as u64) + scanned, e)),
+            );
+        }
+        let stop = (pos + want).min(to);
+        let used = scanner.scan_buffer(&bytes[pos..stop], stop == to, summary);
+        if used == 0 {
+            // A line longer than the piece: look further.
+            want = want.saturating_mul(2);
+            continue;
+        }
+        want = piece;
+        if let Some(p) = &opts.progress {
+            p.fetch_add(used as u64, Ordering::Relaxed);
+        }
+        pos += used;
+    }
+    scanner.finish(summary);
+    ((to - from) as u64, false, None)
 }
 
 fn finish(result: &mut UnitResult, scanner: LineScanner<'_>) {

@@ -56,19 +56,20 @@ fn generated_log_matches_its_truth_through_every_path() {
     ];
     let mut reference = None;
     for file in &files {
-        for full_parse in [false, true] {
+        for (full_parse, map) in [(false, true), (false, false), (true, true)] {
             for (threads, chunk, buffer) in
                 [(1, 1 << 30, 1 << 20), (2, 4096, 1000), (3, 100_003, 13)]
             {
-                let outcome = scan_paths(
+                let outcome = common::scan_paths_mapped(
                     std::slice::from_ref(file),
                     full_parse,
                     threads,
                     chunk,
                     buffer,
+                    map,
                 );
                 let ctx = format!(
-                    "{} full={full_parse} t={threads} c={chunk} b={buffer}",
+                    "{} full={full_parse} map={map} t={threads} c={chunk} b={buffer}",
                     file.display()
                 );
                 assert!(!outcome.has_errors(), "{ctx}");

@@ -214,8 +214,12 @@ proptest! {
         let (counts, _) = scan_bytes(&bytes, &settings);
         let whole = common::scan_paths(std::slice::from_ref(&path), false, 1, 1 << 30, 1 << 16);
         let cut = common::scan_paths(std::slice::from_ref(&path), false, 2, chunk, buffer);
+        let read = common::scan_paths_mapped(std::slice::from_ref(&path), false, 2, chunk, buffer, false);
         prop_assert_eq!(whole.totals(), counts);
         prop_assert_eq!(cut.totals(), counts);
+        prop_assert_eq!(read.totals(), counts);
+        prop_assert_eq!(&read.inputs[0].examples, &whole.inputs[0].examples);
+        prop_assert_eq!(common::failure_view(&common::report(&read)), common::failure_view(&common::report(&whole)));
         prop_assert_eq!(&cut.inputs[0].examples, &whole.inputs[0].examples);
         prop_assert_eq!(common::failure_view(&common::report(&cut)), common::failure_view(&common::report(&whole)));
     }
@@ -238,6 +242,8 @@ proptest! {
         let (counts, _) = scan_bytes(&bytes, &settings);
         let cut = common::scan_paths(std::slice::from_ref(&path), false, 2, 100 + chunk, buffer);
         prop_assert_eq!(cut.totals(), counts);
+        let read = common::scan_paths_mapped(std::slice::from_ref(&path), false, 2, 100 + chunk, buffer, false);
+        prop_assert_eq!(read.totals(), counts);
         let whole = common::scan_paths(std::slice::from_ref(&path), false, 1, 1 << 30, 1 << 16);
         prop_assert_eq!(common::failure_view(&common::report(&cut)), common::failure_view(&common::report(&whole)));
     }

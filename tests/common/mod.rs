@@ -21,6 +21,18 @@ pub fn scan_paths(
     chunk: u64,
     buffer: usize,
 ) -> ScanOutcome {
+    scan_paths_mapped(paths, full_parse, threads, chunk, buffer, true)
+}
+
+/// [`scan_paths`], choosing whether plain files may be memory-mapped (when a lease allows).
+pub fn scan_paths_mapped(
+    paths: &[PathBuf],
+    full_parse: bool,
+    threads: usize,
+    chunk: u64,
+    buffer: usize,
+    memory_map: bool,
+) -> ScanOutcome {
     let (inputs, errors) = discover(paths);
     let settings = ScanSettings {
         full_parse,
@@ -31,6 +43,7 @@ pub fn scan_paths(
         threads,
         chunk_size: chunk,
         buffer_size: buffer,
+        memory_map,
         ..ScanOptions::default()
     };
     tokentrail::scan(&inputs, errors, &settings, &opts)

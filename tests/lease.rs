@@ -1,0 +1,75 @@
+//! The memory-map path under its read lease: a writer that shows up in the middle of a scan
+//! breaks the lease, the scan goes on with `pread` from where it was, and the counts are exact.
+//!
+//! In a test binary of its own: a broken lease stops every later map in the process.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use tokentrail::generate::{GenSpec, generate};
+use tokentrail::map::{lease_broken, map_if_safe};
+
+#[test]
+fn a_writer_in_the_middle_of_a_scan_breaks_the_lease_and_the_counts_stay_exact() {
+    let spec = GenSpec {
+        lines: 20_000,
+        failure_ppm: 50_000,
+        tokens: 60,
+        ips: 40,
+        ..GenSpec::default()
+    };
+    let mut bytes = Vec::new();
+    let truth = generate(&spec, &mut bytes).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api_json.log");
+    std::fs::write(&path, &bytes).unwrap();
+
+    // Leases need the file's owner and a local file system; without them there is nothing to
+    // test here (the scan reads with pread, which the other tests cover).
+    let probe = std::fs::File::open(&path).unwrap();
+    if map_if_safe(&probe).is_none() {
+        eprintln!("no read lease on this file system: skipped");
+        return;
+    }
+    drop(probe);
+
+    let writer_path = path.clone();
+    let started = Instant::now();
+    let outcome = std::thread::scope(|s| {
+        let scan = s.spawn(|| {
+            // One thread and 4 KiB pieces: the lease is checked often, the scan takes a while.
+            common::scan_paths_mapped(std::slice::from_ref(&path), false, 1, 1 << 30, 4096, true)
+        });
+        // Opening for writing breaks the lease: we get SIGIO, and this open waits until the
+        // scan closes the file.
+        std::thread::sleep(Duration::from_millis(5));
+        let writer = s.spawn(move || {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&writer_path)
+                .map(drop)
+        });
+        let outcome = scan.join().unwrap();
+        writer.join().unwrap().unwrap();
+        outcome
+    });
+    assert!(lease_broken(), "the lease-break signal arrived");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the writer waited for the scan, not for the kernel's lease-break timeout"
+    );
+    assert!(!outcome.has_errors());
+    common::assert_balanced(&outcome);
+    let t = outcome.totals();
+    assert_eq!(t.lines, truth.counts.lines);
+    assert_eq!(t.failures, truth.counts.failures);
+    assert_eq!(t.attributed, truth.counts.attributed);
+    assert_eq!(t.probes, truth.counts.probes);
+    assert_eq!(t.forbidden_other, truth.counts.forbidden_other);
+    assert_eq!(outcome.inputs[0].bytes, bytes.len() as u64);
+
+    // After a break, files are no longer mapped.
+    let again = std::fs::File::open(&path).unwrap();
+    assert!(map_if_safe(&again).is_none());
+}
