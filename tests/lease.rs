@@ -5,15 +5,19 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokentrail::generate::{GenSpec, generate};
+use tokentrail::input::discover;
 use tokentrail::map::{lease_broken, map_if_safe};
+use tokentrail::{ScanOptions, ScanSettings};
 
 #[test]
 fn a_writer_in_the_middle_of_a_scan_breaks_the_lease_and_the_counts_stay_exact() {
     let spec = GenSpec {
-        lines: 20_000,
+        lines: 40_000,
         failure_ppm: 50_000,
         tokens: 60,
         ips: 40,
@@ -34,25 +38,30 @@ fn a_writer_in_the_middle_of_a_scan_breaks_the_lease_and_the_counts_stay_exact()
     }
     drop(probe);
 
-    let writer_path = path.clone();
+    // The writer opens the file once the scan has read a little of it (the progress counter
+    // says so): in the middle of the scan, whatever the speed of the build.
+    let progress = Arc::new(AtomicU64::new(0));
+    let opts = ScanOptions {
+        threads: 1,
+        buffer_size: 4096,
+        progress: Some(Arc::clone(&progress)),
+        ..ScanOptions::default()
+    };
+    let (inputs, errors) = discover(std::slice::from_ref(&path));
+    let settings = ScanSettings::default();
     let started = Instant::now();
     let outcome = std::thread::scope(|s| {
-        let scan = s.spawn(|| {
-            // One thread and 4 KiB pieces: the lease is checked often, the scan takes a while.
-            common::scan_paths_mapped(std::slice::from_ref(&path), false, 1, 1 << 30, 4096, true)
-        });
+        let scan = s.spawn(|| tokentrail::scan(&inputs, errors, &settings, &opts));
+        while progress.load(Ordering::Relaxed) < 64 << 10 && !scan.is_finished() {
+            std::hint::spin_loop();
+        }
         // Opening for writing breaks the lease: we get SIGIO, and this open waits until the
         // scan closes the file.
-        std::thread::sleep(Duration::from_millis(5));
-        let writer = s.spawn(move || {
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(&writer_path)
-                .map(drop)
-        });
-        let outcome = scan.join().unwrap();
-        writer.join().unwrap().unwrap();
-        outcome
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        scan.join().unwrap()
     });
     assert!(lease_broken(), "the lease-break signal arrived");
     assert!(
