@@ -3,9 +3,10 @@
 //! A big plain file is cut into byte ranges scanned in parallel; each range owns the lines that
 //! START inside it, so no line is lost or counted twice. A CRI line cut into `P` chunks belongs,
 //! with all its chunks, to the range where its first chunk starts. Compressed files and standard input are
-//! streams, one unit each, scanned in parallel with the other units. Plain files are read with
-//! positioned reads, not memory maps: a live log truncated by logrotate's `copytruncate` under a
-//! map would kill the process with SIGBUS, while a short read is just an earlier end.
+//! streams, one unit each, scanned in parallel with the other units. Plain files are memory-mapped
+//! only under a read lease ([`crate::map`]), which the live log never gets; otherwise they are read
+//! with positioned reads: a live log truncated by logrotate's `copytruncate` under a map would
+//! kill the process with SIGBUS, while a short read is just an earlier end.
 
 use std::fs::File;
 use std::io::{self, Read};
