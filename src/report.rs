@@ -476,6 +476,127 @@ fn sort_top<T>(items: &mut Vec<T>, top: Option<usize>, order: impl Fn(&T, &T) ->
     items.sort_by(order);
 }
 
+/// The token entries to show (all, or the first `top`), and how many distinct tokens there are.
+fn token_entries(s: &Summary, opts: &ReportOptions) -> (Vec<TokenEntry>, usize) {
+    let n = opts.top_values;
+    // Order and cut first, then build entries only for what is kept: a log can name hundreds
+    // of thousands of tokens and addresses.
+    let mut token_order: Vec<(&str, &str, &str, &TokenStats)> = s
+        .tokens
+        .iter()
+        .map(|(text, t)| {
+            let (class, id) = split_token_id(text);
+            (&**text, class, id, &**t)
+        })
+        .collect();
+    // Ties on class and id (`12` and `012`, `Foo` and `Foo/`) fall back to the logged text,
+    // so the same input always gives the same order.
+    let distinct_tokens = token_order.len();
+    sort_top(&mut token_order, opts.top, |a, b| {
+        b.3.count
+            .cmp(&a.3.count)
+            .then_with(|| a.1.cmp(b.1))
+            .then_with(|| cmp_ids(a.2, b.2))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    let tokens: Vec<TokenEntry> = token_order
+        .into_iter()
+        .map(|(text, _, _, t)| {
+            let (class, id) = split_token_id(text);
+            let mut times = t.times.clone();
+            times.sort_unstable();
+            let pattern = classify_pattern(&times);
+            TokenEntry {
+                class: class.to_string(),
+                id: id.to_string(),
+                count: t.count,
+                first_seen: t.seen.0.map(|(a, _)| Time(a)),
+                last_seen: t.seen.0.map(|(_, b)| Time(b)),
+                reasons: t.reasons.iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                status: t.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                ips: top_values(&t.ips, n),
+                distinct_ips: t.ips.len(),
+                user_agents: top_values(&t.user_agents, n),
+                distinct_user_agents: t.user_agents.len(),
+                routes: top_values(&t.routes, n),
+                distinct_routes: t.routes.len(),
+                users: top_values(&t.users, n),
+                distinct_users: t.users.len(),
+                requested_scopes: top_values(&t.requested_scopes, n),
+                distinct_requested_scopes: t.requested_scopes.len(),
+                token_types: top_values(&t.token_types, n),
+                auth_header_types: top_values(&t.header_types, n),
+                pattern: pattern.name(),
+                interval_s: pattern.interval_s(),
+                last_success: t
+                    .seen
+                    .0
+                    .and_then(|(first, _)| s.successes.get(text).and_then(|r| r.last_before(first)))
+                    .map(Time),
+                hours_utc: hours(&times),
+            }
+        })
+        .collect();
+    (tokens, distinct_tokens)
+}
+
+/// The IP entries to show, how many distinct IPs failed, and how many are at risk of a ban.
+fn ip_entries(s: &Summary, opts: &ReportOptions) -> (Vec<IpEntry>, usize, usize) {
+    let n = opts.top_values;
+    let mut ip_order: Vec<(&str, &IpStats)> = s
+        .ips
+        .iter()
+        .filter(|(_, ip)| ip.failures > 0)
+        .map(|(a, ip)| (&**a, &**ip))
+        .collect();
+    let distinct_ips = ip_order.len();
+    let ips_at_ban_risk = ip_order
+        .iter()
+        .filter(|(_, ip)| ip.failures >= opts.ban.maxretry)
+        .filter(|(_, ip)| {
+            let mut times = ip.failure_times.clone();
+            times.sort_unstable();
+            windows(&times, &opts.ban).first_crossing.is_some()
+        })
+        .count();
+    sort_top(&mut ip_order, opts.top, |a, b| {
+        b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0))
+    });
+    let ips: Vec<IpEntry> = ip_order
+        .into_iter()
+        .map(|(addr, ip)| {
+            let mut times = ip.failure_times.clone();
+            times.sort_unstable();
+            let w = windows(&times, &opts.ban);
+            IpEntry {
+                ip: addr.to_string(),
+                failures: ip.failures,
+                attributed: ip.attributed,
+                unattributed: ip.unattributed,
+                first_seen: ip.seen.0.map(|(a, _)| Time(a)),
+                last_seen: ip.seen.0.map(|(_, b)| Time(b)),
+                max_in_window: w.max_in_window,
+                window_s: opts.ban.findtime_s,
+                ban_risk: w.first_crossing.is_some(),
+                threshold_reached_at: w.first_crossing.map(|(_, t)| Time(t)),
+                forbidden_other: ip.forbidden_other,
+                distinct_tokens: ip.tokens.iter().filter(|(k, _)| *k != "none").count(),
+                threshold_window_start: w.first_crossing.map(|(start, _)| Time(start)),
+                forbidden_after_threshold: w
+                    .first_crossing
+                    .map(|(_, reached)| {
+                        ip.forbidden_times.iter().filter(|&&t| t >= reached).count() as u64
+                    })
+                    .unwrap_or(0),
+                tokens: top_values(&ip.tokens, n),
+                user_agents: top_values(&ip.user_agents, n),
+                shared: ip.tokens.iter().filter(|(k, _)| *k != "none").count() >= SHARED_IP_TOKENS,
+            }
+        })
+        .collect();
+    (ips, distinct_ips, ips_at_ban_risk)
+}
+
 impl Report {
     /// Builds the report of a scan.
     pub fn build(outcome: &ScanOutcome, opts: &ReportOptions) -> Self {
@@ -513,120 +634,13 @@ impl Report {
             .collect();
         reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
 
-        let n = opts.top_values;
-        // Order and cut first, then build entries only for what is kept: a log can name hundreds
-        // of thousands of tokens and addresses.
-        let mut token_order: Vec<(&str, &str, &str, &TokenStats)> = s
-            .tokens
-            .iter()
-            .map(|(text, t)| {
-                let (class, id) = split_token_id(text);
-                (&**text, class, id, &**t)
-            })
-            .collect();
-        // Ties on class and id (`12` and `012`, `Foo` and `Foo/`) fall back to the logged text,
-        // so the same input always gives the same order.
-        let distinct_tokens = token_order.len();
-        sort_top(&mut token_order, opts.top, |a, b| {
-            b.3.count
-                .cmp(&a.3.count)
-                .then_with(|| a.1.cmp(b.1))
-                .then_with(|| cmp_ids(a.2, b.2))
-                .then_with(|| a.0.cmp(b.0))
-        });
-        let tokens: Vec<TokenEntry> = token_order
-            .into_iter()
-            .map(|(text, _, _, t)| {
-                let (class, id) = split_token_id(text);
-                let mut times = t.times.clone();
-                times.sort_unstable();
-                let pattern = classify_pattern(&times);
-                TokenEntry {
-                    class: class.to_string(),
-                    id: id.to_string(),
-                    count: t.count,
-                    first_seen: t.seen.0.map(|(a, _)| Time(a)),
-                    last_seen: t.seen.0.map(|(_, b)| Time(b)),
-                    reasons: t.reasons.iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                    status: t.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-                    ips: top_values(&t.ips, n),
-                    distinct_ips: t.ips.len(),
-                    user_agents: top_values(&t.user_agents, n),
-                    distinct_user_agents: t.user_agents.len(),
-                    routes: top_values(&t.routes, n),
-                    distinct_routes: t.routes.len(),
-                    users: top_values(&t.users, n),
-                    distinct_users: t.users.len(),
-                    requested_scopes: top_values(&t.requested_scopes, n),
-                    distinct_requested_scopes: t.requested_scopes.len(),
-                    token_types: top_values(&t.token_types, n),
-                    auth_header_types: top_values(&t.header_types, n),
-                    pattern: pattern.name(),
-                    interval_s: pattern.interval_s(),
-                    last_success: t
-                        .seen
-                        .0
-                        .and_then(|(first, _)| {
-                            s.successes.get(text).and_then(|r| r.last_before(first))
-                        })
-                        .map(Time),
-                    hours_utc: hours(&times),
-                }
-            })
-            .collect();
-        let mut ip_order: Vec<(&str, &IpStats)> = s
-            .ips
-            .iter()
-            .filter(|(_, ip)| ip.failures > 0)
-            .map(|(a, ip)| (&**a, &**ip))
-            .collect();
-        let distinct_ips = ip_order.len();
-        let ips_at_ban_risk = ip_order
-            .iter()
-            .filter(|(_, ip)| ip.failures >= opts.ban.maxretry)
-            .filter(|(_, ip)| {
-                let mut times = ip.failure_times.clone();
-                times.sort_unstable();
-                windows(&times, &opts.ban).first_crossing.is_some()
-            })
-            .count();
-        sort_top(&mut ip_order, opts.top, |a, b| {
-            b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0))
-        });
-        let ips: Vec<IpEntry> = ip_order
-            .into_iter()
-            .map(|(addr, ip)| {
-                let mut times = ip.failure_times.clone();
-                times.sort_unstable();
-                let w = windows(&times, &opts.ban);
-                IpEntry {
-                    ip: addr.to_string(),
-                    failures: ip.failures,
-                    attributed: ip.attributed,
-                    unattributed: ip.unattributed,
-                    first_seen: ip.seen.0.map(|(a, _)| Time(a)),
-                    last_seen: ip.seen.0.map(|(_, b)| Time(b)),
-                    max_in_window: w.max_in_window,
-                    window_s: opts.ban.findtime_s,
-                    ban_risk: w.first_crossing.is_some(),
-                    threshold_reached_at: w.first_crossing.map(|(_, t)| Time(t)),
-                    forbidden_other: ip.forbidden_other,
-                    distinct_tokens: ip.tokens.iter().filter(|(k, _)| *k != "none").count(),
-                    threshold_window_start: w.first_crossing.map(|(start, _)| Time(start)),
-                    forbidden_after_threshold: w
-                        .first_crossing
-                        .map(|(_, reached)| {
-                            ip.forbidden_times.iter().filter(|&&t| t >= reached).count() as u64
-                        })
-                        .unwrap_or(0),
-                    tokens: top_values(&ip.tokens, n),
-                    user_agents: top_values(&ip.user_agents, n),
-                    shared: ip.tokens.iter().filter(|(k, _)| *k != "none").count()
-                        >= SHARED_IP_TOKENS,
-                }
-            })
-            .collect();
-
+        // Tokens, IPs and expiry cliffs each walk their whole map: side by side, on rayon's
+        // pool (hundreds of thousands of entries in a large incident).
+        let ((tokens, distinct_tokens), ((ips, distinct_ips, ips_at_ban_risk), cliffs)) =
+            rayon::join(
+                || token_entries(s, opts),
+                || rayon::join(|| ip_entries(s, opts), || cliffs(s, opts.top)),
+            );
         let timeline = timeline(s, opts.bucket_s);
         Report {
             schema: SCHEMA,
@@ -645,7 +659,7 @@ impl Report {
             ips_at_ban_risk,
             ban_threshold: opts.ban,
             onset: onset(s, &timeline),
-            cliffs: cliffs(s, opts.top),
+            cliffs,
             timeline,
             last_success_tracked: opts.last_success_tracked,
         }
