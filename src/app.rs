@@ -312,7 +312,15 @@ pub fn run(config: Config, view: &View) -> u8 {
     if for_people && !config.raw && report_options.top.is_none() {
         report_options.top = Some(config.rows);
     }
-    let report = Report::build(&outcome, &report_options);
+    // Building runs tokens, IPs and cliffs side by side: on as many threads as the scan.
+    let build = || Report::build(&outcome, &report_options);
+    let report = match rayon::ThreadPoolBuilder::new()
+        .num_threads(config.options.threads)
+        .build()
+    {
+        Ok(pool) => pool.install(build),
+        Err(_) => build(),
+    };
     let to_file = config.output.is_some();
     let emit = |out: &mut dyn Write| {
         let terminal = !to_file && io::stdout().is_terminal();

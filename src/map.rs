@@ -15,8 +15,10 @@
 //!
 //! So a map is used for files at rest (a rotated `api_json.log.1`, logs copied off a server for
 //! analysis), and on the first lease-break signal every scanner stops touching its map and reads
-//! the rest with `pread` (see [`lease_broken`]), which takes well under a second, not 45. The
-//! lease ends when the file is closed at the end of the scan; a writer waits at most that long.
+//! the rest with `pread` (see [`lease_broken`]), within milliseconds. The lease ends when the file
+//! is closed at the end of the scan: a writer waits until then (at most the kernel's 45 s).
+//! Not covered (`--no-mmap` is): a tokentrail process stopped for longer than that in the middle
+//! of a mapped piece, and disk errors on a mapped page, which are a SIGBUS instead of an error.
 //! Where leases are not available (not the file's owner and no `CAP_LEASE`, NFS, non-Linux), the
 //! file is read with `pread`.
 
@@ -70,10 +72,13 @@ pub fn map_if_safe(file: &File) -> Option<LeasedMap> {
     }
     // SAFETY: `fcntl(F_SETLEASE)` takes an open descriptor (borrowed from `file`, alive for the
     // call) and an integer; it touches no memory of ours. Once it succeeds, no process has the
-    // file open for writing and none can truncate it before we are notified (SIGIO sets
-    // `BROKEN`, above) and have had `lease-break-time` seconds to stop reading the map: every
-    // reader checks `lease_broken` between pieces of a few megabytes. So the map cannot shrink
-    // under a reader, the one way a read-only map of a file is unsound (SIGBUS).
+    // file open for writing, and none can open it for writing or truncate it before we are
+    // notified (SIGIO sets `BROKEN`) and `lease-break-time` seconds (45 by default) have passed.
+    // Every reader of the map checks `lease_broken` between pieces of about a megabyte, which
+    // take milliseconds, so the bytes behind the slice neither change nor vanish while it is
+    // read. What this cannot cover, and `pread` would: a process stopped (SIGSTOP, a debugger)
+    // in the middle of a piece for longer than the grace time, and a disk error on a mapped page;
+    // either is a SIGBUS instead of a reported error. `--no-mmap` avoids both.
     unsafe {
         if libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) != 0 {
             return None;

@@ -404,7 +404,7 @@ fn onset(s: &Summary, timeline: &Timeline) -> Option<OnsetEntry> {
     })
 }
 
-fn cliffs(s: &Summary, top: Option<usize>) -> Vec<Cliff> {
+fn cliffs(s: &Summary, top: Option<usize>, last_success_tracked: bool) -> Vec<Cliff> {
     let firsts: Vec<(&str, Millis)> = s
         .tokens
         .iter()
@@ -419,7 +419,7 @@ fn cliffs(s: &Summary, top: Option<usize>) -> Vec<Cliff> {
     );
     // The renderers summarise the last successes of every member, so with last successes
     // tracked every member is kept; otherwise only the `top` first.
-    let keep = if s.successes.is_empty() { top } else { None };
+    let keep = if last_success_tracked { None } else { top };
     days.into_iter()
         .map(|day| {
             let mut order: Vec<(Millis, &str, &str, &str)> = firsts
@@ -431,6 +431,8 @@ fn cliffs(s: &Summary, top: Option<usize>) -> Vec<Cliff> {
                 })
                 .collect();
             let tokens = order.len();
+            // Before the list is cut: with `--top 0` no member is left to read it from.
+            let first_failure = order.iter().map(|m| m.0).min().unwrap_or(day);
             sort_top(&mut order, keep, |a, b| {
                 a.0.cmp(&b.0)
                     .then_with(|| a.1.cmp(b.1))
@@ -454,7 +456,7 @@ fn cliffs(s: &Summary, top: Option<usize>) -> Vec<Cliff> {
             Cliff {
                 day: format_day(day),
                 tokens,
-                first_failure: members.first().map_or(Time(day), |m| m.first_failure),
+                first_failure: Time(first_failure),
                 members,
             }
         })
@@ -639,7 +641,12 @@ impl Report {
         let ((tokens, distinct_tokens), ((ips, distinct_ips, ips_at_ban_risk), cliffs)) =
             rayon::join(
                 || token_entries(s, opts),
-                || rayon::join(|| ip_entries(s, opts), || cliffs(s, opts.top)),
+                || {
+                    rayon::join(
+                        || ip_entries(s, opts),
+                        || cliffs(s, opts.top, opts.last_success_tracked),
+                    )
+                },
             );
         let timeline = timeline(s, opts.bucket_s);
         Report {

@@ -288,7 +288,7 @@ fn mapped_span(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
     }
     let mut to = end;
     // Stop at a line end that does not continue a CRI `P` chunk.
-    while to < size && (bytes[to - 1] != b'\n' || partial(to - 1)) {
+    while to > 0 && to < size && (bytes[to - 1] != b'\n' || partial(to - 1)) {
         to = next_line(to).unwrap_or(size);
     }
     (from, to)
@@ -621,7 +621,7 @@ fn scan_mapped(
             return (
                 scanned,
                 reader.shrank,
-                err.map(|e| (start.max(from as u64) + scanned, e)),
+                err.map(|e| (from as u64 + scanned, e)),
             );
         }
         let stop = (pos + want).min(to);

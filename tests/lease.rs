@@ -7,7 +7,6 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use tokentrail::generate::{GenSpec, generate};
 use tokentrail::input::discover;
@@ -49,7 +48,6 @@ fn a_writer_in_the_middle_of_a_scan_breaks_the_lease_and_the_counts_stay_exact()
     };
     let (inputs, errors) = discover(std::slice::from_ref(&path));
     let settings = ScanSettings::default();
-    let started = Instant::now();
     let outcome = std::thread::scope(|s| {
         let scan = s.spawn(|| tokentrail::scan(&inputs, errors, &settings, &opts));
         while progress.load(Ordering::Relaxed) < 64 << 10 && !scan.is_finished() {
@@ -64,10 +62,6 @@ fn a_writer_in_the_middle_of_a_scan_breaks_the_lease_and_the_counts_stay_exact()
         scan.join().unwrap()
     });
     assert!(lease_broken(), "the lease-break signal arrived");
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "the writer waited for the scan, not for the kernel's lease-break timeout"
-    );
     assert!(!outcome.has_errors());
     common::assert_balanced(&outcome);
     let t = outcome.totals();

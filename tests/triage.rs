@@ -109,6 +109,10 @@ fn mass_expiry_night_has_its_onset_and_cliff() {
     assert_eq!(top.cliffs[0].members, r.cliffs[0].members[..7]);
     let tracked = report_top(&path, true, BanThreshold::SELF_MANAGED, false, Some(7));
     assert_eq!(tracked.cliffs[0].members.len(), 300);
+    // Nothing shown, the cliff still says when it started.
+    let none = report_top(&path, false, BanThreshold::SELF_MANAGED, false, Some(0));
+    assert!(none.cliffs[0].members.is_empty());
+    assert_eq!(none.cliffs[0].first_failure, r.cliffs[0].first_failure);
 }
 
 #[test]
