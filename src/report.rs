@@ -5,6 +5,8 @@
 //! JSON and CSV always agree. Ordering is deterministic: count descending, then key ascending.
 
 use std::cmp::Ordering;
+
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -501,9 +503,11 @@ fn token_entries(s: &Summary, opts: &ReportOptions) -> (Vec<TokenEntry>, usize) 
             .then_with(|| cmp_ids(a.2, b.2))
             .then_with(|| a.0.cmp(b.0))
     });
+    // In parallel: a complete report (JSON) resolves every token merged from several threads.
     let tokens: Vec<TokenEntry> = token_order
-        .into_iter()
+        .into_par_iter()
         .map(|(text, _, _, t)| {
+            let t = t.resolved();
             let (class, id) = split_token_id(text);
             let mut times = t.times.clone();
             times.sort_unstable();
@@ -556,7 +560,7 @@ fn ip_entries(s: &Summary, opts: &ReportOptions) -> (Vec<IpEntry>, usize, usize)
         .iter()
         .filter(|(_, ip)| ip.failures >= opts.ban.maxretry)
         .filter(|(_, ip)| {
-            let mut times = ip.failure_times.clone();
+            let mut times = ip.all_failure_times();
             times.sort_unstable();
             windows(&times, &opts.ban).first_crossing.is_some()
         })
@@ -565,8 +569,9 @@ fn ip_entries(s: &Summary, opts: &ReportOptions) -> (Vec<IpEntry>, usize, usize)
         b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0))
     });
     let ips: Vec<IpEntry> = ip_order
-        .into_iter()
+        .into_par_iter()
         .map(|(addr, ip)| {
+            let ip = ip.resolved();
             let mut times = ip.failure_times.clone();
             times.sort_unstable();
             let w = windows(&times, &opts.ban);

@@ -8,6 +8,7 @@
 // so log text crafted to collide cannot slow the scan down.
 use foldhash::HashMap;
 use std::collections::hash_map::Entry;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::event::{Component, Event};
@@ -139,12 +140,41 @@ pub struct TokenStats {
     pub times: Vec<Millis>,
     /// The first `token_expired` failure, for expiry cliffs.
     pub first_expired: Option<Millis>,
+    /// The same token's tallies, times and statuses from other threads' summaries, not merged
+    /// yet: see [`TokenStats::resolved`]. (`count`, `seen` and `first_expired` above always
+    /// include them.)
+    pub more: Vec<TokenStats>,
 }
 
 impl TokenStats {
-    fn merge(&mut self, mut o: TokenStats) {
+    /// Adds another thread's stats of the same token: the fields that order and select tokens
+    /// now, the rest when the token is shown ([`TokenStats::resolved`]). With hundreds of
+    /// thousands of tokens, most never shown, this is where merging summaries spends its time.
+    fn defer(&mut self, mut o: TokenStats) {
         self.count += o.count;
         self.seen.merge(o.seen);
+        self.first_expired = match (self.first_expired, o.first_expired) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.more.append(&mut o.more);
+        self.more.push(o);
+    }
+
+    /// These stats with every deferred part merged in.
+    pub fn resolved(&self) -> Cow<'_, TokenStats> {
+        if self.more.is_empty() {
+            return Cow::Borrowed(self);
+        }
+        let mut t = self.clone();
+        for o in std::mem::take(&mut t.more) {
+            t.merge_parts(o);
+        }
+        Cow::Owned(t)
+    }
+
+    /// Merges what [`TokenStats::defer`] leaves for later.
+    fn merge_parts(&mut self, mut o: TokenStats) {
         self.reasons.merge(o.reasons);
         for (k, n) in o.status {
             match self.status.iter_mut().find(|s| s.0 == k) {
@@ -160,10 +190,6 @@ impl TokenStats {
         self.token_types.merge(o.token_types);
         self.header_types.merge(o.header_types);
         self.times.append(&mut o.times);
-        self.first_expired = match (self.first_expired, o.first_expired) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
     }
 }
 
@@ -191,20 +217,46 @@ pub struct IpStats {
     pub tokens: Tally,
     /// User agents of failures from this IP.
     pub user_agents: Tally,
+    /// The same IP's times and tallies from other threads, not merged yet (see
+    /// [`IpStats::resolved`]; the counts and spans above include them).
+    pub more: Vec<IpStats>,
 }
 
 impl IpStats {
-    fn merge(&mut self, mut o: IpStats) {
+    /// Adds another thread's stats of the same IP: counts now, times and tallies when needed.
+    fn defer(&mut self, mut o: IpStats) {
         self.failures += o.failures;
         self.attributed += o.attributed;
         self.unattributed += o.unattributed;
         self.seen.merge(o.seen);
-        self.failure_times.append(&mut o.failure_times);
         self.forbidden_other += o.forbidden_other;
         self.forbidden_seen.merge(o.forbidden_seen);
-        self.forbidden_times.append(&mut o.forbidden_times);
-        self.tokens.merge(o.tokens);
-        self.user_agents.merge(o.user_agents);
+        self.more.append(&mut o.more);
+        self.more.push(o);
+    }
+
+    /// Every failure time, deferred parts included (unsorted).
+    pub fn all_failure_times(&self) -> Vec<Millis> {
+        let mut times = self.failure_times.clone();
+        for o in &self.more {
+            times.extend_from_slice(&o.failure_times);
+        }
+        times
+    }
+
+    /// These stats with every deferred part merged in.
+    pub fn resolved(&self) -> Cow<'_, IpStats> {
+        if self.more.is_empty() {
+            return Cow::Borrowed(self);
+        }
+        let mut ip = self.clone();
+        for mut o in std::mem::take(&mut ip.more) {
+            ip.failure_times.append(&mut o.failure_times);
+            ip.forbidden_times.append(&mut o.forbidden_times);
+            ip.tokens.merge(o.tokens);
+            ip.user_agents.merge(o.user_agents);
+        }
+        Cow::Owned(ip)
     }
 }
 
@@ -356,8 +408,8 @@ impl Summary {
         // The two big maps are independent: merge them side by side (on the caller's rayon pool).
         let (tokens, ips) = (&mut self.tokens, &mut self.ips);
         rayon::join(
-            || merge_map(tokens, o.tokens, TokenStats::merge),
-            || merge_map(ips, o.ips, IpStats::merge),
+            || merge_map(tokens, o.tokens, TokenStats::defer),
+            || merge_map(ips, o.ips, IpStats::defer),
         );
         for (k, t) in o.per_second {
             self.per_second.entry(k).or_default().merge(t);
@@ -634,7 +686,11 @@ mod tests {
             parts.merge(one);
         }
         for ip in parts.ips.values_mut() {
+            **ip = ip.resolved().into_owned();
             ip.failure_times.sort();
+        }
+        for t in parts.tokens.values_mut() {
+            **t = t.resolved().into_owned();
         }
         assert_eq!(whole, parts);
         assert_eq!(c1, c2);
