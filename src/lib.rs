@@ -22,6 +22,7 @@ pub mod filter;
 pub mod generate;
 pub mod gzip;
 pub mod input;
+pub mod keyed;
 pub mod map;
 pub mod pipe;
 pub mod prefilter;

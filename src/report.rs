@@ -490,7 +490,7 @@ fn token_entries(s: &Summary, opts: &ReportOptions) -> (Vec<TokenEntry>, usize) 
         .iter()
         .map(|(text, t)| {
             let (class, id) = split_token_id(text);
-            (&**text, class, id, &**t)
+            (&**text, class, id, t)
         })
         .collect();
     // Ties on class and id (`12` and `012`, `Foo` and `Foo/`) fall back to the logged text,
@@ -553,7 +553,7 @@ fn ip_entries(s: &Summary, opts: &ReportOptions) -> (Vec<IpEntry>, usize, usize)
         .ips
         .iter()
         .filter(|(_, ip)| ip.failures > 0)
-        .map(|(a, ip)| (&**a, &**ip))
+        .map(|(a, ip)| (&**a, ip))
         .collect();
     let distinct_ips = ip_order.len();
     let ips_at_ban_risk = ip_order

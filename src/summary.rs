@@ -7,12 +7,12 @@
 // foldhash: several times faster than SipHash on short keys, and randomly seeded per process,
 // so log text crafted to collide cannot slow the scan down.
 use foldhash::HashMap;
-use std::collections::hash_map::Entry;
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::event::{Component, Event};
 use crate::filter::Filter;
+use crate::keyed::KeyedMap;
 use crate::tally::{Interner, Tally};
 use crate::time::{Millis, parse_rfc3339};
 
@@ -304,53 +304,15 @@ pub fn client_ip<'e>(e: &'e Event<'_>) -> Option<&'e str> {
     (!first.is_empty()).then_some(first)
 }
 
-/// The shared key for `key` and its value, the value inserted as default when absent. The key
-/// is allocated only when it is new, and the same allocation then stands in the other tallies
-/// (a token's IPs, an IP's tokens).
-fn entry<'m, V: Default>(
-    map: &'m mut HashMap<Arc<str>, Box<V>>,
-    key: &str,
-) -> (Arc<str>, &'m mut V) {
-    let shared = match map.get_key_value(key) {
-        Some((k, _)) => Arc::clone(k),
-        None => {
-            let k: Arc<str> = Arc::from(key);
-            map.insert(Arc::clone(&k), Box::default());
-            k
-        }
-    };
-    let value = map
-        .get_mut(key)
-        .expect("present: found or inserted just above");
-    (shared, value)
-}
-
-/// Moves every entry of `from` into `into`, merging values whose key is in both.
-fn merge_map<V>(
-    into: &mut HashMap<Arc<str>, Box<V>>,
-    from: HashMap<Arc<str>, Box<V>>,
-    merge: impl Fn(&mut V, V),
-) {
-    into.reserve(from.len());
-    for (k, v) in from {
-        match into.entry(k) {
-            Entry::Occupied(mut e) => merge(e.get_mut(), *v),
-            Entry::Vacant(e) => {
-                e.insert(v);
-            }
-        }
-    }
-}
-
 /// The failure aggregates of some lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Attributed failures by reason (`None`: a token id without a reason).
     pub reasons: HashMap<Option<Box<str>>, u64>,
     /// Failing tokens by their `meta.auth_fail_token_id` text.
-    pub tokens: HashMap<Arc<str>, Box<TokenStats>>,
+    pub tokens: KeyedMap<TokenStats>,
     /// Client IPs of failures and forbidden responses.
-    pub ips: HashMap<Arc<str>, Box<IpStats>>,
+    pub ips: KeyedMap<IpStats>,
     /// Failures per second since the epoch, by reason (`none` when absent).
     pub per_second: HashMap<i64, Tally>,
     /// First and last failure time.
@@ -408,8 +370,8 @@ impl Summary {
         // The two big maps are independent: merge them side by side (on the caller's rayon pool).
         let (tokens, ips) = (&mut self.tokens, &mut self.ips);
         rayon::join(
-            || merge_map(tokens, o.tokens, TokenStats::defer),
-            || merge_map(ips, o.ips, IpStats::defer),
+            || tokens.merge(o.tokens, TokenStats::defer),
+            || ips.merge(o.ips, IpStats::defer),
         );
         for (k, t) in o.per_second {
             self.per_second.entry(k).or_default().merge(t);
@@ -509,7 +471,7 @@ impl Summary {
     }
 
     fn ip_entry(&mut self, ip: &str) -> &mut IpStats {
-        entry(&mut self.ips, ip).1
+        self.ips.entry(ip).1
     }
 
     fn record_failure(
@@ -547,7 +509,7 @@ impl Summary {
         let ua = e.ua.as_deref();
         let token = e.token_id.as_deref();
         // The token's and the IP's map keys double as the values of each other's tallies.
-        let token_key = token.map(|token| entry(&mut self.tokens, token).0);
+        let token_key = token.map(|token| self.tokens.entry(token).0);
         let ip_key = match ip {
             Some(ip) => {
                 let token_value = match &token_key {
@@ -555,7 +517,7 @@ impl Summary {
                     None => self.interner.get("none"),
                 };
                 let ua_value = ua.map(|ua| self.interner.get(ua));
-                let (key, stats) = entry(&mut self.ips, ip);
+                let (key, stats) = self.ips.entry(ip);
                 stats.failures += 1;
                 if attributed {
                     stats.attributed += 1;
@@ -586,7 +548,7 @@ impl Summary {
             intern(e.header_type.as_deref()),
             intern(Some(reason_key)),
         ];
-        let t = entry(&mut self.tokens, token).1;
+        let t = self.tokens.entry(token).1;
         t.count += 1;
         if let Some(time) = time {
             t.seen.add(time);
@@ -686,11 +648,11 @@ mod tests {
             parts.merge(one);
         }
         for ip in parts.ips.values_mut() {
-            **ip = ip.resolved().into_owned();
+            *ip = ip.resolved().into_owned();
             ip.failure_times.sort();
         }
         for t in parts.tokens.values_mut() {
-            **t = t.resolved().into_owned();
+            *t = t.resolved().into_owned();
         }
         assert_eq!(whole, parts);
         assert_eq!(c1, c2);
