@@ -157,6 +157,9 @@ impl TokenStats {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // Exact: a vector's first allocation holds four, and a token is rarely seen by more
+        // than two threads.
+        self.more.reserve_exact(1 + o.more.len());
         self.more.append(&mut o.more);
         self.more.push(o);
     }
@@ -231,6 +234,9 @@ impl IpStats {
         self.seen.merge(o.seen);
         self.forbidden_other += o.forbidden_other;
         self.forbidden_seen.merge(o.forbidden_seen);
+        // Exact: a vector's first allocation holds four, and a token is rarely seen by more
+        // than two threads.
+        self.more.reserve_exact(1 + o.more.len());
         self.more.append(&mut o.more);
         self.more.push(o);
     }
