@@ -157,7 +157,8 @@ pub struct Args {
 
     /// Never memory-map files; read them with pread. (By default a plain file is mapped only
     /// when a read lease can be taken on it, i.e. nothing has it open for writing: the live log
-    /// is always read with pread, so copytruncate cannot crash a scan.)
+    /// is read with pread while GitLab runs, so copytruncate cannot crash a scan.) Use it on a
+    /// failing disk, or when writers must not wait for tokentrail to finish a file.
     #[arg(long)]
     pub no_mmap: bool,
 

@@ -185,6 +185,9 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(is_request_log_name)
+            // Regular files only (a symlink to one too): a named pipe in a log folder would
+            // block the whole run waiting for a writer. Named on the command line, it is read.
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
         {
             found.push(path);
         }

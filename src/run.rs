@@ -370,6 +370,17 @@ fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Ve
             });
             continue;
         };
+        // A named pipe or a device is opened once, by the unit that reads it: opening it here
+        // too would wait for a writer, and what it wrote would be lost with this handle.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            units.push(Unit {
+                input: i,
+                order: 0,
+                work: Work::Stream,
+                weight: u64::MAX - 1,
+            });
+            continue;
+        }
         match open_file(path) {
             Err(source) => {
                 reports[i].error = Some(
@@ -464,13 +475,15 @@ fn run_unit(
         records: Vec::new(),
     };
     match unit.work {
+        // After a lease break the map must not be touched at all, not even to find the range's
+        // edges: once the kernel's grace time has passed, its pages may be gone (SIGBUS).
         Work::Range {
             file,
             map: Some(map),
             start,
             end,
             size,
-        } => {
+        } if !lease_broken() => {
             let mut scanner = LineScanner::new(settings, start == 0);
             let (bytes, shrank, err) =
                 scan_mapped(&file, &map, (start, end, size), opts, &mut scanner, summary);
@@ -485,10 +498,10 @@ fn run_unit(
         }
         Work::Range {
             file,
-            map: None,
             start,
             end,
             size,
+            ..
         } => {
             let mut scanner = LineScanner::new(settings, start == 0);
             match RangeReader::new(&file, start, end, size) {

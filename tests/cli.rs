@@ -509,3 +509,55 @@ fn absurd_windows_are_refused_not_overflowed() {
         .assert()
         .code(2);
 }
+
+/// Makes a named pipe with the `mkfifo` command (coreutils).
+fn mkfifo(path: &std::path::Path) {
+    let status = StdCommand::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_named_pipe_on_the_command_line_is_read_once_and_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("ff");
+    mkfifo(&pipe);
+    let log = std::fs::read(fixture("mixed/api_json.log")).unwrap();
+    let expected = tokentrail()
+        .args(["--format", "json", &fixture("mixed/api_json.log")])
+        .output()
+        .unwrap();
+    let expected: serde_json::Value = serde_json::from_slice(&expected.stdout).unwrap();
+    let writer_pipe = pipe.clone();
+    // The writer opens the pipe, writes once and closes it, like `cat log > pipe`.
+    let writer = std::thread::spawn(move || std::fs::write(writer_pipe, log).unwrap());
+    let out = tokentrail()
+        .args(["--format", "json"])
+        .arg(&pipe)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["totals"], expected["totals"]);
+}
+
+#[test]
+fn a_named_pipe_in_a_log_folder_is_skipped_not_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("api_json.log"));
+    std::fs::copy(
+        fixture("mixed/api_json.log"),
+        dir.path().join("api_json.log.1"),
+    )
+    .unwrap();
+    let out = tokentrail()
+        .arg("--list-inputs")
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{listed}");
+    assert!(listed.contains("api_json.log.1"), "{listed}");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}
