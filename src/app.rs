@@ -113,8 +113,30 @@ fn terminal_width() -> usize {
         .unwrap_or(100)
 }
 
+/// Raises the soft limit on open files to the hard one. Every plain input stays open (and leased)
+/// until it has been read, and a month of rotated logs can be hundreds of files: a soft limit of
+/// 1024 (or less) would turn the rest into "Too many open files".
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // `None` is "unlimited".
+    let below_hard = match (limit.current, limit.maximum) {
+        (Some(soft), Some(hard)) => soft < hard,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if below_hard {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
+}
+
 /// Runs a parsed command line and returns the exit status.
 pub fn main_with(cli: Cli) -> u8 {
+    raise_open_file_limit();
     let (args, view) = match cli.command {
         None => (cli.args, View::Report),
         Some(Command::Timeline(args)) => (args, View::Timeline),

@@ -561,3 +561,31 @@ fn a_named_pipe_in_a_log_folder_is_skipped_not_waited_for() {
     assert!(listed.contains("api_json.log.1"), "{listed}");
     assert_eq!(listed.lines().count(), 1, "{listed}");
 }
+
+#[test]
+fn hundreds_of_files_fit_under_a_low_soft_limit_on_open_files() {
+    // Every plain input stays open until read; tokentrail raises its soft limit to the hard one.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 1..=200 {
+        std::fs::copy(
+            fixture("mixed/api_json.log"),
+            dir.path().join(format!("api_json.log.{i}")),
+        )
+        .unwrap();
+    }
+    let bin = assert_cmd::cargo::cargo_bin("tokentrail");
+    let out = StdCommand::new("sh")
+        .arg("-c")
+        // Where the hard limit itself is too low for 200 files, there is nothing to test.
+        .arg(
+            r#"h=$(ulimit -H -n); [ "$h" != unlimited ] && [ "$h" -lt 300 ] && exit 0
+                ulimit -S -n 64 && exec "$0" -q "$1""#,
+        )
+        .arg(bin)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("Too many open files"), "{stderr}");
+}
