@@ -15,8 +15,9 @@
 //!
 //! So a map is used for files at rest (a rotated `api_json.log.1`, logs copied off a server for
 //! analysis), and on the first lease-break signal every scanner stops touching its map and reads
-//! the rest with `pread` (see [`lease_broken`]), within milliseconds. The lease ends when the file
-//! is closed at the end of the scan: a writer waits until then (at most the kernel's 45 s).
+//! the rest with `pread` (see [`lease_broken`]), within milliseconds. A file is leased when its
+//! first range starts (`run.rs`) and the lease ends when the file is closed after its last range:
+//! a writer waits at most that long (and never more than the kernel's 45 s).
 //! Not covered (`--no-mmap` is): a tokentrail process stopped for longer than that in the middle
 //! of a mapped piece, and disk errors on a mapped page, which are a SIGBUS instead of an error.
 //! Where leases are not available (not the file's owner and no `CAP_LEASE`, NFS, non-Linux), the

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::input::{Counting, Encoding, Input, InputError, Source, open_file};
 use crate::map::{LeasedMap, lease_broken, map_if_safe};
@@ -107,14 +107,18 @@ impl ScanOutcome {
 enum Work {
     Range {
         file: Arc<File>,
-        /// The whole file, when it could be mapped safely.
-        map: Option<Arc<LeasedMap>>,
+        /// The whole file, mapped by the first range that starts, when that is safe (`None`:
+        /// maps are off).
+        map: Option<SharedMap>,
         start: u64,
         end: u64,
         size: u64,
     },
     Stream,
 }
+
+/// A file's map, shared by its ranges and made once: `None` inside when it cannot be mapped safely.
+type SharedMap = Arc<OnceLock<Option<LeasedMap>>>;
 
 struct Unit {
     input: usize,
@@ -264,6 +268,9 @@ fn ends_in_partial_chunk(before: &[u8], at_file_start: bool) -> bool {
 /// to the end of the last line that starts in it (with all its chunks).
 fn mapped_span(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
     let size = bytes.len();
+    if start >= size {
+        return (size, size); // the file got shorter than planned
+    }
     let end = end.min(size);
     let partial = |newline: usize| {
         let from = newline.saturating_sub(64 << 10);
@@ -393,13 +400,9 @@ fn plan(inputs: &[Input], opts: &ScanOptions, reports: &mut [InputReport]) -> Ve
             }
             Ok((file, Some(Encoding::Plain), size)) => {
                 reports[i].encoding = Some(Encoding::Plain);
-                // Under a lease the file cannot change: its mapped length is its size.
-                let map = opts
-                    .memory_map
-                    .then(|| map_if_safe(&file))
-                    .flatten()
-                    .map(Arc::new);
-                let size = map.as_ref().map_or(size, |m| m.bytes().len() as u64);
+                // Mapped (and leased) when its first range starts, not now: a writer waits only
+                // while the file is being read.
+                let map = opts.memory_map.then(|| Arc::new(OnceLock::new()));
                 let chunk = match opts.chunk_size {
                     // Enough ranges for every thread to stay busy to the end, not so small that
                     // their edges cost anything.
@@ -475,53 +478,45 @@ fn run_unit(
         records: Vec::new(),
     };
     match unit.work {
-        // After a lease break the map must not be touched at all, not even to find the range's
-        // edges: once the kernel's grace time has passed, its pages may be gone (SIGBUS).
         Work::Range {
             file,
-            map: Some(map),
+            map,
             start,
             end,
             size,
-        } if !lease_broken() => {
-            let mut scanner = LineScanner::new(settings, start == 0);
-            let (bytes, shrank, err) =
-                scan_mapped(&file, &map, (start, end, size), opts, &mut scanner, summary);
-            result.bytes = bytes;
-            result.shrank = shrank;
-            result.error = err.map(|(offset, source)| InputError::Read {
-                path: input.name.clone(),
-                offset,
-                source,
-            });
-            finish(&mut result, scanner);
-        }
-        Work::Range {
-            file,
-            start,
-            end,
-            size,
-            ..
         } => {
             let mut scanner = LineScanner::new(settings, start == 0);
-            match RangeReader::new(&file, start, end, size) {
-                Ok(mut reader) => {
-                    reader.progress = opts.progress.as_deref();
-                    let (bytes, err) = scanner.scan_reader(&mut reader, opts.buffer_size, summary);
-                    result.bytes = bytes;
-                    result.shrank = reader.shrank;
-                    result.error = err.map(|source| InputError::Read {
-                        path: input.name.clone(),
-                        offset: start + bytes,
-                        source,
-                    });
-                }
-                Err(source) => {
-                    result.error = Some(InputError::Read {
-                        path: input.name.clone(),
-                        offset: start,
-                        source,
-                    })
+            if let Some(map) = map.as_ref().and_then(|m| mapped(&file, m)) {
+                let (bytes, shrank, err) =
+                    scan_mapped(&file, map, (start, end, size), opts, &mut scanner, summary);
+                result.bytes = bytes;
+                result.shrank = shrank;
+                result.error = err.map(|(offset, source)| InputError::Read {
+                    path: input.name.clone(),
+                    offset,
+                    source,
+                });
+            } else {
+                match RangeReader::new(&file, start, end, size) {
+                    Ok(mut reader) => {
+                        reader.progress = opts.progress.as_deref();
+                        let (bytes, err) =
+                            scanner.scan_reader(&mut reader, opts.buffer_size, summary);
+                        result.bytes = bytes;
+                        result.shrank = reader.shrank;
+                        result.error = err.map(|source| InputError::Read {
+                            path: input.name.clone(),
+                            offset: start + bytes,
+                            source,
+                        });
+                    }
+                    Err(source) => {
+                        result.error = Some(InputError::Read {
+                            path: input.name.clone(),
+                            offset: start,
+                            source,
+                        })
+                    }
                 }
             }
             finish(&mut result, scanner);
@@ -612,6 +607,16 @@ fn sniff_stream(inner: Box<dyn Read + Send>) -> io::Result<(Box<dyn Read + Send>
 /// Scans the range `(start, end, size)` of a mapped file, in pieces of about 1 MiB (the lease is
 /// checked between them; once it is broken, the rest is read with `pread`). Returns the bytes
 /// scanned, whether the file got shorter, and a read error with its offset.
+/// The file's map, made by the first range that asks, unless the lease was broken since: after
+/// a break a map must not be touched at all, not even to find a range's edges (once the kernel's
+/// grace time has passed, its pages may be gone).
+fn mapped<'m>(file: &File, map: &'m SharedMap) -> Option<&'m LeasedMap> {
+    if lease_broken() {
+        return None;
+    }
+    map.get_or_init(|| map_if_safe(file)).as_ref()
+}
+
 fn scan_mapped(
     file: &File,
     map: &LeasedMap,
@@ -620,7 +625,11 @@ fn scan_mapped(
     scanner: &mut LineScanner<'_>,
     summary: &mut Summary,
 ) -> (u64, bool, Option<(u64, io::Error)>) {
-    let bytes = map.bytes();
+    // The ranges were planned on the size seen when the file was opened; under the lease it
+    // cannot change any more, but it may have before.
+    let whole = map.bytes();
+    let bytes = &whole[..whole.len().min(size as usize)];
+    let shrank = (whole.len() as u64) < size;
     let (from, to) = mapped_span(bytes, start as usize, end as usize);
     let piece = opts.buffer_size.max(1);
     let mut pos = from;
@@ -633,7 +642,7 @@ fn scan_mapped(
             let scanned = (pos - from) as u64 + read;
             return (
                 scanned,
-                reader.shrank,
+                shrank || reader.shrank,
                 err.map(|e| (from as u64 + scanned, e)),
             );
         }
@@ -651,7 +660,7 @@ fn scan_mapped(
         pos += used;
     }
     scanner.finish(summary);
-    ((to - from) as u64, false, None)
+    ((to - from) as u64, shrank, None)
 }
 
 fn finish(result: &mut UnitResult, scanner: LineScanner<'_>) {
