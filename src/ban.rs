@@ -110,12 +110,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn presets_and_custom() {
-        assert_eq!(BanThreshold::parse("gitlab-com").unwrap().maxretry, 300);
-        let c = BanThreshold::parse("5/30").unwrap();
+    fn presets_and_custom() -> Result<(), String> {
+        assert_eq!(BanThreshold::parse("gitlab-com")?.maxretry, 300);
+        let c = BanThreshold::parse("5/30")?;
         assert_eq!((c.maxretry, c.findtime_s), (5, 30));
         assert!(BanThreshold::parse("0/30").is_err());
         assert!(BanThreshold::parse("lots").is_err());
+        Ok(())
     }
 
     #[test]

@@ -213,7 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn subcommands_and_paths() {
+    fn subcommands_and_paths() -> Result<(), clap::Error> {
         let cli = Cli::try_parse_from([
             "tokentrail",
             "token",
@@ -221,8 +221,7 @@ mod tests {
             "a.log",
             "--top",
             "3",
-        ])
-        .unwrap();
+        ])?;
         match cli.command {
             Some(Command::Token(t)) => {
                 assert_eq!(t.which, "PersonalAccessToken/12");
@@ -231,8 +230,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let cli = Cli::try_parse_from(["tokentrail", "x.log", "--format", "json"]).unwrap();
+        let cli = Cli::try_parse_from(["tokentrail", "x.log", "--format", "json"])?;
         assert!(cli.command.is_none());
         assert_eq!(cli.args.paths, [PathBuf::from("x.log")]);
+        Ok(())
     }
 }

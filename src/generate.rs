@@ -269,17 +269,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deterministic_and_balanced() {
+    fn deterministic_and_balanced() -> io::Result<()> {
         let spec = GenSpec {
             lines: 2_000,
             ..GenSpec::default()
         };
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        let ta = generate(&spec, &mut a).unwrap();
-        generate(&spec, &mut b).unwrap();
+        let ta = generate(&spec, &mut a)?;
+        generate(&spec, &mut b)?;
         assert_eq!(a, b);
         assert!(ta.counts.is_balanced());
         assert!(ta.counts.failures > 10, "{:?}", ta.counts);
         assert_eq!(ta.bytes, a.len() as u64);
+        Ok(())
     }
 }

@@ -85,10 +85,10 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn gz(data: &[u8]) -> Vec<u8> {
+    fn gz(data: &[u8]) -> io::Result<Vec<u8>> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        e.write_all(data)?;
+        e.finish()
     }
 
     fn decode(bytes: Vec<u8>) -> (Vec<u8>, Option<String>) {
@@ -105,8 +105,8 @@ mod tests {
     }
 
     #[test]
-    fn members_padding_and_garbage() {
-        let (a, b) = (gz(b"first\n"), gz(b"second\n"));
+    fn members_padding_and_garbage() -> io::Result<()> {
+        let (a, b) = (gz(b"first\n")?, gz(b"second\n")?);
         let both = [a.clone(), b.clone()].concat();
         assert_eq!(decode(both.clone()), (b"first\nsecond\n".to_vec(), None));
         let padded = [both.clone(), vec![0; 5000]].concat();
@@ -115,13 +115,14 @@ mod tests {
         let (out, err) = decode(garbage);
         assert_eq!(out, b"first\nsecond\n");
         assert_eq!(
-            err.unwrap(),
-            format!(
+            err.as_deref(),
+            Some(&*format!(
                 "garbage after the last gzip member, from compressed byte {}",
                 both.len()
-            )
+            ))
         );
         let (out, err) = decode(a[..a.len() - 3].to_vec());
         assert!(err.is_some() && out.len() <= 6);
+        Ok(())
     }
 }

@@ -97,11 +97,11 @@ mod tests {
     use std::io::Write;
 
     #[test]
-    fn a_file_at_rest_is_mapped_a_file_open_for_writing_is_not() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_file_at_rest_is_mapped_a_file_open_for_writing_is_not() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("api_json.log");
-        std::fs::write(&path, b"{\"status\":200}\n").unwrap();
-        let file = File::open(&path).unwrap();
+        std::fs::write(&path, b"{\"status\":200}\n")?;
+        let file = File::open(&path)?;
         // Leases need the file's owner (we created it) and a local file system; where the test
         // runs without them, the fallback is what it checks.
         if let Some(map) = map_if_safe(&file) {
@@ -109,15 +109,13 @@ mod tests {
         }
         // Close it (ending the lease) before opening for writing, which would wait for it.
         drop(file);
-        let mut writer = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap();
-        writer.write_all(b"x").unwrap();
-        let again = File::open(&path).unwrap();
+        let mut writer = std::fs::OpenOptions::new().append(true).open(&path)?;
+        writer.write_all(b"x")?;
+        let again = File::open(&path)?;
         assert!(
             map_if_safe(&again).is_none(),
             "a file open for writing is never mapped"
         );
+        Ok(())
     }
 }

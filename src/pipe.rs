@@ -120,11 +120,11 @@ mod tests {
     }
 
     #[test]
-    fn passes_every_byte_then_the_error() {
+    fn passes_every_byte_then_the_error() -> io::Result<()> {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
         let mut p = Pipelined::spawn(Box::new(io::Cursor::new(data.clone())));
         let mut got = Vec::new();
-        p.read_to_end(&mut got).unwrap();
+        p.read_to_end(&mut got)?;
         assert_eq!(got, data);
 
         let mut p = Pipelined::spawn(Box::new(Failing(data.clone(), 0)));
@@ -139,5 +139,6 @@ mod tests {
         };
         assert_eq!(got, data);
         assert_eq!(err.to_string(), "damaged");
+        Ok(())
     }
 }

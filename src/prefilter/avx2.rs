@@ -37,7 +37,9 @@ pub(super) fn for_each_line<F: FnMut(usize, usize, bool)>(buf: &[u8], line: F) -
     let mut at = 0;
     while let Some(window) = buf.get(at..at + WINDOW) {
         let load = |k: usize| -> __m256i {
-            let bytes: [u8; 32] = window[k..k + 32].try_into().expect("32 bytes");
+            // Cannot fail: `window` is `WINDOW` (34) bytes and `k` is 0, 1 or 2, so the slice
+            // is exactly 32 bytes long.
+            let bytes: [u8; 32] = window[k..k + 32].try_into().expect("32 of 34 bytes");
             bytemuck::cast(bytes)
         };
         let (b0, b1, b2) = (load(0), load(1), load(2));
