@@ -368,23 +368,8 @@ fn tokens(r: &Report, rows: usize, out: &mut dyn Write) -> io::Result<()> {
         )?;
         return writeln!(out, "</section>");
     }
-    let mut columns = vec![
-        ("Token", false),
-        ("Failures", true),
-        ("Reasons", false),
-        ("Pattern", false),
-        ("First seen", false),
-        ("Last seen", false),
-    ];
-    if r.last_success_tracked {
-        columns.push(("Last success", false));
-    }
-    columns.extend([
-        ("Top IP", false),
-        ("Top user agent", false),
-        ("Top route", false),
-        ("User", false),
-    ]);
+    let columns = super::token_columns(r.last_success_tracked, "");
+    let columns: Vec<(&str, bool)> = columns.iter().map(|(h, r)| (h.as_str(), *r)).collect();
     writeln!(out, "<div class=\"scroll\">")?;
     writeln!(out, "<table>")?;
     head(out, &columns)?;

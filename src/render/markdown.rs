@@ -354,23 +354,8 @@ fn tokens(r: &Report, rows: usize, out: &mut dyn Write) -> io::Result<()> {
         )?;
         return writeln!(out);
     }
-    let mut head = vec![
-        ("Token", false),
-        ("Failures", true),
-        ("Reasons", false),
-        ("Pattern", false),
-        ("First seen (UTC)", false),
-        ("Last seen (UTC)", false),
-    ];
-    if r.last_success_tracked {
-        head.push(("Last success (UTC)", false));
-    }
-    head.extend([
-        ("Top IP", false),
-        ("Top user agent", false),
-        ("Top route", false),
-        ("User", false),
-    ]);
+    let columns = super::token_columns(r.last_success_tracked, " (UTC)");
+    let head: Vec<(&str, bool)> = columns.iter().map(|(h, r)| (h.as_str(), *r)).collect();
     let body: Vec<Vec<String>> = r
         .tokens
         .iter()

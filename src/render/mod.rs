@@ -14,6 +14,26 @@ pub mod table;
 pub mod timeline;
 pub mod token;
 
+/// The columns of the top-tokens table in Markdown and HTML, as (heading, right-aligned); the
+/// time headings end with `time_note` (" (UTC)" in Markdown, nothing in HTML).
+pub(crate) fn token_columns(last_success: bool, time_note: &str) -> Vec<(String, bool)> {
+    let mut columns: Vec<(String, bool)> = vec![
+        ("Token".into(), false),
+        ("Failures".into(), true),
+        ("Reasons".into(), false),
+        ("Pattern".into(), false),
+        (format!("First seen{time_note}"), false),
+        (format!("Last seen{time_note}"), false),
+    ];
+    if last_success {
+        columns.push((format!("Last success{time_note}"), false));
+    }
+    for heading in ["Top IP", "Top user agent", "Top route", "User"] {
+        columns.push((heading.into(), false));
+    }
+    columns
+}
+
 /// Formats an integer with thousands separators: `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
